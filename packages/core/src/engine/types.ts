@@ -1,0 +1,156 @@
+/**
+ * The engine's vocabulary: what it is given (an execution's persisted state and one event) and
+ * what it answers (new state, history events to append, effects for the runtime to carry
+ * out). Everything here is plain data so that it can be stored as rows and replayed.
+ */
+import type { Json } from '../json.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** The execution row as the engine sees it. Times are epoch milliseconds. */
+export interface ExecutionSnapshot {
+  executionArn: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  name: string;
+  roleArn: string;
+  input: Json;
+  startDate: number;
+  status: ExecutionStatus;
+  /** The id the next history event gets (ids start at 1). */
+  nextEventId: number;
+  redriveCount: number;
+}
+
+/** The part of the execution row a transition may change. */
+export interface ExecutionPatch {
+  status: ExecutionStatus;
+  nextEventId: number;
+  output?: string;
+  error?: string | null;
+  cause?: string | null;
+  stopDate?: number;
+}
+
+/**
+ * A thread of control: the root of an execution (later also a Parallel branch or a Map
+ * iteration). One record each, so a transition touches only the threads it changes.
+ */
+export interface ThreadRecord {
+  id: string;
+  parentId: string | null;
+  /** The state the thread is in. */
+  stateName: string;
+  /** The id of the `…StateEntered` event of the current visit ("entered at the event id #n"). */
+  enteredEventId: number;
+  /** The causal predecessor (`previousEventId`) of this thread's next event. */
+  lastEventId: number;
+  /** `$$.State.EnteredTime`, epoch ms. */
+  enteredTime: number;
+  /** The state's raw input, before InputPath. */
+  input: Json;
+  /** Attempts made per retrier (same order as the state's `Retry`) during this visit. */
+  retryCounts: number[];
+  /** What the thread is blocked on; `null` while it runs (never persisted as such). */
+  wait: ThreadWait | null;
+}
+
+export type ThreadWait = ActivityWait | TimerWait;
+
+/** An activity task scheduled (and perhaps started) for this thread. */
+export interface ActivityWait {
+  kind: 'activity';
+  token: string;
+  activityArn: string;
+  /** The effective input sent to the worker (after InputPath and Parameters). */
+  taskInput: Json;
+  started: boolean;
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  /** Armed once the task has started. */
+  timeoutTimerId?: string;
+  heartbeatTimerId?: string;
+}
+
+/** A Wait state's delay or a retry's back-off. */
+export interface TimerWait {
+  kind: 'wait' | 'retry';
+  timerId: string;
+  dueAt: number;
+}
+
+export type TimerKind = 'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout';
+
+export interface TimerRecord {
+  id: string;
+  executionArn: string;
+  threadId: string;
+  kind: TimerKind;
+  dueAt: number;
+}
+
+export type ActivityTaskStatus = 'queued' | 'started';
+
+export interface ActivityTaskRecord {
+  token: string;
+  activityArn: string;
+  executionArn: string;
+  threadId: string;
+  /** JSON text handed to the worker. */
+  input: string;
+  status: ActivityTaskStatus;
+  scheduledAt: number;
+  workerName?: string;
+}
+
+/** One history event, in the shape GetExecutionHistory answers (details under their member). */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  /** epoch ms */
+  timestamp: number;
+  type: string;
+  /** The `…EventDetails` member name and its value, absent for detail-less events. */
+  detailsMember?: string;
+  details?: Record<string, Json>;
+}
+
+/** Events given to the engine. `now` and randomness come with every call: the engine has no clock. */
+export type EngineEvent =
+  | { type: 'StartExecution' }
+  | { type: 'ActivityStarted'; token: string; workerName?: string }
+  | { type: 'TaskSucceeded'; token: string; output: Json }
+  | { type: 'TaskFailed'; token: string; error: string | null; cause: string | null }
+  | { type: 'TaskHeartbeat'; token: string }
+  | { type: 'TimerFired'; timer: TimerRecord }
+  | { type: 'StopExecution'; error: string | null; cause: string | null };
+
+/** What the runtime must do after committing a transition. */
+export type Effect =
+  | { kind: 'putActivityTask'; task: ActivityTaskRecord }
+  | { kind: 'deleteActivityTask'; token: string }
+  | { kind: 'putTimer'; timer: TimerRecord }
+  | { kind: 'deleteTimer'; timerId: string };
+
+/** Why an event was refused without changing anything; the API maps these to its errors. */
+export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning';
+
+export type TransitionResult =
+  | {
+      ok: true;
+      execution: ExecutionPatch;
+      threadsPut: ThreadRecord[];
+      threadsDeleted: string[];
+      events: HistoryEvent[];
+      effects: Effect[];
+    }
+  | { ok: false; rejection: Rejection };
+
+/** Lookups the engine may make; the runtime answers them from data it already holds. */
+export interface EngineEnvironment {
+  /** Epoch ms of this transition. */
+  now: number;
+  /** ≥128 random bits as hex, fresh for each transition (tokens, timer ids, jitter). */
+  nonce: string;
+  activityExists(activityArn: string): boolean;
+}

@@ -1,0 +1,184 @@
+/**
+ * The store contract. Every backend (memory, SQLite, later PostgreSQL) implements it with the
+ * same behaviour; the store test suite runs against each. Methods are asynchronous so that a
+ * networked database fits behind the same interface.
+ *
+ * Consistency rule: an execution changes only through `commitTransition`, which applies one
+ * engine transition atomically and only if the execution's `version` is still the one the
+ * transition was computed from (optimistic concurrency; a `false` answer means "reload and
+ * recompute").
+ */
+import type {
+  ActivityTaskRecord,
+  ExecutionPatch,
+  ExecutionStatus,
+  HistoryEvent,
+  ThreadRecord,
+  TimerRecord,
+} from '@stepwise/core';
+
+export interface ActivityRecord {
+  activityArn: string;
+  name: string;
+  /** epoch ms */
+  creationDate: number;
+}
+
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+
+/** A definition together with the settings an execution runs with. Immutable once written. */
+export interface StateMachineRevision {
+  stateMachineArn: string;
+  /** Internal key; `revisionId` (the API's) is only shown after an update. */
+  revisionKey: string;
+  definition: string;
+  roleArn: string;
+  loggingConfiguration: string;
+  tracingConfiguration: string;
+  /** epoch ms */
+  createdAt: number;
+}
+
+export interface StateMachineRecord {
+  stateMachineArn: string;
+  name: string;
+  type: StateMachineType;
+  status: 'ACTIVE' | 'DELETING';
+  /** epoch ms */
+  creationDate: number;
+  /** epoch ms of the last UpdateStateMachine, if any. */
+  updateDate?: number;
+  /** The API's revisionId: present only after an update. */
+  revisionId?: string;
+  current: StateMachineRevision;
+}
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  /** JSON text */
+  input: string;
+  output?: string;
+  error?: string | null;
+  cause?: string | null;
+  /** epoch ms */
+  startDate: number;
+  stopDate?: number;
+  traceHeader?: string;
+  revisionKey: string;
+  nextEventId: number;
+  version: number;
+  redriveCount: number;
+}
+
+/** Keyset cursor: the sort key of the last item of the previous page. */
+export interface PageRequest<C> {
+  limit: number;
+  after?: C;
+}
+
+export interface Page<T, C> {
+  items: T[];
+  /** Present when more items may follow. */
+  next?: C;
+}
+
+export interface NameCursor {
+  creationDate: number;
+  arn: string;
+}
+
+export interface ExecutionCursor {
+  startDate: number;
+  arn: string;
+}
+
+export interface ExecutionFilter {
+  stateMachineArn: string;
+  status?: ExecutionStatus;
+}
+
+export interface HistoryQuery {
+  executionArn: string;
+  reverse: boolean;
+  /** Exclusive bound: events after (or, reversed, before) this id. */
+  afterId?: number;
+  limit: number;
+}
+
+/** One engine transition, applied atomically. */
+export interface TransitionCommit {
+  executionArn: string;
+  /** The version the transition was computed from; the row moves to expectedVersion + 1. */
+  expectedVersion: number;
+  execution: ExecutionPatch;
+  events: HistoryEvent[];
+  threadsPut: ThreadRecord[];
+  threadsDeleted: string[];
+  tasksPut: ActivityTaskRecord[];
+  tasksDeleted: string[];
+  timersPut: TimerRecord[];
+  timersDeleted: string[];
+}
+
+export type CreateExecutionResult =
+  | { created: true }
+  | { created: false; existing: ExecutionRecord };
+
+export interface Store {
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
+
+  /** Inserts, or answers the existing activity of that name (CreateActivity is idempotent by name). */
+  createActivity(activity: ActivityRecord): Promise<ActivityRecord>;
+  getActivity(activityArn: string): Promise<ActivityRecord | undefined>;
+  listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>>;
+  /** Idempotent: deleting a missing activity is not an error. */
+  deleteActivity(activityArn: string): Promise<void>;
+
+  /** Inserts; answers the existing record when one has that ARN (the caller decides idempotency). */
+  createStateMachine(
+    stateMachine: StateMachineRecord,
+  ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }>;
+  getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined>;
+  listStateMachines(page: PageRequest<NameCursor>): Promise<Page<StateMachineRecord, NameCursor>>;
+  /** Stores `revision` as the current one and sets updateDate/revisionId. */
+  updateStateMachine(
+    stateMachineArn: string,
+    revision: StateMachineRevision,
+    update: { updateDate: number; revisionId: string },
+  ): Promise<boolean>;
+  /** Removes the state machine; its revisions stay as long as executions refer to them. */
+  deleteStateMachine(stateMachineArn: string): Promise<void>;
+  getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined>;
+
+  /**
+   * Inserts the execution row and its first transition atomically. When an execution with that
+   * ARN exists, nothing is written and it is answered instead.
+   */
+  createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult>;
+  getExecution(executionArn: string): Promise<ExecutionRecord | undefined>;
+  /** Newest first (startDate descending, then ARN). */
+  listExecutions(
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>>;
+  loadThreads(executionArn: string): Promise<ThreadRecord[]>;
+  /** Applies the transition if the version still matches; `false` (and no change) otherwise. */
+  commitTransition(commit: TransitionCommit): Promise<boolean>;
+  getHistory(query: HistoryQuery): Promise<HistoryEvent[]>;
+
+  /** The oldest queued task of an activity. */
+  nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined>;
+  /** Activity ARNs that have at least one queued task (used to hand out work after a restart). */
+  activitiesWithQueuedTasks(): Promise<string[]>;
+  getActivityTask(token: string): Promise<ActivityTaskRecord | undefined>;
+
+  /** Timers due at or before `now`, earliest first. */
+  dueTimers(now: number, limit: number): Promise<TimerRecord[]>;
+  /** The earliest due time of any timer. */
+  nextTimerDue(): Promise<number | undefined>;
+
+  close(): Promise<void>;
+}
