@@ -40,19 +40,33 @@ export const StatesErrorName = {
   Runtime: 'States.Runtime',
 } as const;
 
-/** Errors that no Retry or Catch can handle, not even an explicit name or States.ALL. */
-export function isUncatchable(error: StatesError): boolean {
-  return error.name === StatesErrorName.Runtime || error.name === StatesErrorName.DataLimitExceeded;
+/**
+ * A failure as Retry/Catch see it. `error` is null when a task failed without naming an error
+ * (SendTaskFailure without `error`): then only States.ALL and States.TaskFailed match it.
+ */
+export interface Failure {
+  error: string | null;
+  cause: string | null;
+  heartbeat?: boolean;
 }
 
-/** Does one `ErrorEquals` list match this error, by AWS's rules? */
-export function errorEqualsMatches(errorEquals: readonly string[], error: StatesError): boolean {
-  if (isUncatchable(error)) return false;
+export function failureOf(error: StatesError): Failure {
+  return { error: error.name, cause: error.cause, heartbeat: error.heartbeat };
+}
+
+/** Errors that no Retry or Catch can handle, not even an explicit name or States.ALL. */
+export function isUncatchable(failure: Failure): boolean {
+  return failure.error === StatesErrorName.Runtime || failure.error === StatesErrorName.DataLimitExceeded;
+}
+
+/** Does one `ErrorEquals` list match this failure, by AWS's rules? */
+export function errorEqualsMatches(errorEquals: readonly string[], failure: Failure): boolean {
+  if (isUncatchable(failure)) return false;
   for (const name of errorEquals) {
     if (name === StatesErrorName.ALL) return true;
-    if (name === error.name) return true;
-    if (name === StatesErrorName.HeartbeatTimeout && error.heartbeat) return true;
-    if (name === StatesErrorName.TaskFailed && error.name !== StatesErrorName.Timeout) return true;
+    if (failure.error !== null && name === failure.error) return true;
+    if (name === StatesErrorName.HeartbeatTimeout && failure.heartbeat === true) return true;
+    if (name === StatesErrorName.TaskFailed && failure.error !== StatesErrorName.Timeout) return true;
   }
   return false;
 }

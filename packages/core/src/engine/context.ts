@@ -1,0 +1,35 @@
+/** The Context Object (`$$` in JSONPath) as AWS shapes it. */
+import type { Json, JsonObject } from '../json.js';
+import type { ExecutionSnapshot, ThreadRecord } from './types.js';
+
+export function isoMillis(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+export function buildContext(
+  execution: ExecutionSnapshot,
+  thread: ThreadRecord,
+  extra: { taskToken?: string } = {},
+): JsonObject {
+  const context: JsonObject = {
+    Execution: {
+      Id: execution.executionArn,
+      Input: execution.input,
+      Name: execution.name,
+      RoleArn: execution.roleArn,
+      StartTime: isoMillis(execution.startDate),
+      RedriveCount: execution.redriveCount,
+    },
+    State: {
+      EnteredTime: isoMillis(thread.enteredTime),
+      Name: thread.stateName,
+      RetryCount: thread.retryCounts.reduce((sum, n) => sum + n, 0),
+    },
+    StateMachine: {
+      Id: execution.stateMachineArn,
+      Name: execution.stateMachineName,
+    },
+  };
+  if (extra.taskToken !== undefined) context['Task'] = { Token: extra.taskToken } satisfies Json;
+  return context;
+}

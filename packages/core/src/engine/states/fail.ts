@@ -1,0 +1,37 @@
+import type { Json } from '../../json.js';
+import { toJsonText } from '../../json.js';
+import type { FailState } from '../../asl/definition.js';
+import { StatesError, StatesErrorName } from '../../asl/errors.js';
+import { evaluatePath, PathError } from '../../asl/jsonpath.js';
+import type { ThreadRecord } from '../types.js';
+import type { Step } from '../step.js';
+import type { Next } from '../flow.js';
+import { failExecution } from '../flow.js';
+
+/** Fail: no StateExited; the execution fails with the state's error and cause. */
+export function runFail(step: Step, thread: ThreadRecord, state: FailState): Next {
+  const error = state.Error ?? readPath(step, thread, 'ErrorPath', state.ErrorPath);
+  const cause = state.Cause ?? readPath(step, thread, 'CausePath', state.CausePath);
+  failExecution(step, thread.enteredEventId, { error, cause });
+  return null;
+}
+
+function readPath(step: Step, thread: ThreadRecord, field: string, path: string | undefined): string | null {
+  if (path === undefined) return null;
+  const env = step.ioEnv(thread);
+  const resolve = (p: string): Json => {
+    try {
+      return evaluatePath(p, thread.input, env.context);
+    } catch (error) {
+      if (error instanceof PathError) {
+        throw new StatesError(
+          StatesErrorName.Runtime,
+          `The JSONPath '${p}' specified for the field '${field}' could not be found in the input '${toJsonText(thread.input)}'`,
+        );
+      }
+      throw error;
+    }
+  };
+  const value = path.startsWith('States.') ? env.intrinsic(path, resolve) : resolve(path);
+  return typeof value === 'string' ? value : toJsonText(value);
+}

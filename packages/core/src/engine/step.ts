@@ -1,0 +1,210 @@
+/**
+ * One transition in the making: the working copy of the execution's threads, the history
+ * events and effects produced so far, and the execution row's new values. State handlers act
+ * through it; `transition()` turns it into a TransitionResult.
+ */
+import type { Json } from '../json.js';
+import { toJsonText } from '../json.js';
+import type { State, StateMachineDefinition } from '../asl/definition.js';
+import { evaluateIntrinsic } from '../asl/intrinsics.js';
+import type {
+  Effect,
+  EngineEnvironment,
+  ExecutionPatch,
+  ExecutionSnapshot,
+  ExecutionStatus,
+  HistoryEvent,
+  ThreadRecord,
+  TimerKind,
+  TimerRecord,
+  TransitionResult,
+} from './types.js';
+import { buildContext } from './context.js';
+import type { IoEnv } from './io.js';
+import { detailsMemberFor } from './history.js';
+import { encodeTaskToken } from './tokens.js';
+
+export interface EngineLimits {
+  /** History events an execution may have; reaching it fails the execution (AWS: 25,000). */
+  maxHistoryEvents: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = { maxHistoryEvents: 25_000 };
+
+export class HistoryLimitReached extends Error {}
+
+export class Step {
+  readonly events: HistoryEvent[] = [];
+  readonly effects: Effect[] = [];
+  private readonly threads: Map<string, ThreadRecord>;
+  private readonly changed = new Set<string>();
+  private readonly deleted = new Set<string>();
+  private nextEventId: number;
+  private status: ExecutionStatus;
+  private finish: Pick<ExecutionPatch, 'output' | 'error' | 'cause' | 'stopDate'> = {};
+  private counter = 0;
+
+  constructor(
+    readonly definition: StateMachineDefinition,
+    readonly execution: ExecutionSnapshot,
+    threads: ReadonlyMap<string, ThreadRecord>,
+    readonly env: EngineEnvironment,
+    readonly limits: EngineLimits,
+  ) {
+    this.threads = new Map(threads);
+    this.nextEventId = execution.nextEventId;
+    this.status = execution.status;
+  }
+
+  get running(): boolean {
+    return this.status === 'RUNNING';
+  }
+
+  /** Appends a history event and answers its id. */
+  emit(type: string, previousEventId: number, details?: Record<string, Json>): number {
+    // The last slot is kept for the ExecutionFailed that reports the limit.
+    if (this.nextEventId >= this.limits.maxHistoryEvents) throw new HistoryLimitReached();
+    return this.emitUnchecked(type, previousEventId, details);
+  }
+
+  emitUnchecked(type: string, previousEventId: number, details?: Record<string, Json>): number {
+    const id = this.nextEventId++;
+    const event: HistoryEvent = { id, previousEventId, timestamp: this.env.now, type };
+    if (details !== undefined) {
+      const member = detailsMemberFor(type);
+      if (member !== undefined) {
+        event.detailsMember = member;
+        event.details = details;
+      }
+    }
+    this.events.push(event);
+    return id;
+  }
+
+  /** A fresh id, unique across transitions (the nonce is new each time). */
+  freshId(): string {
+    return `${this.env.nonce}.${(this.counter++).toString(36)}`;
+  }
+
+  mintTaskToken(threadId: string): string {
+    return encodeTaskToken({
+      executionArn: this.execution.executionArn,
+      threadId,
+      nonce: this.freshId(),
+    });
+  }
+
+  /** A deterministic float in [0, 1) drawn from the nonce: the engine has no randomness of its own. */
+  random(): number {
+    const seed = `${this.env.nonce}:${this.counter++}`;
+    let h = 2166136261;
+    for (let i = 0; i < seed.length; i++) {
+      h ^= seed.charCodeAt(i);
+      h = Math.imul(h, 16777619);
+    }
+    h ^= h >>> 13;
+    h = Math.imul(h, 0x5bd1e995);
+    h ^= h >>> 15;
+    return (h >>> 0) / 0x1_0000_0000;
+  }
+
+  uuid(): string {
+    const hex = Array.from({ length: 32 }, () => Math.floor(this.random() * 16).toString(16));
+    hex[12] = '4';
+    hex[16] = ((Math.floor(this.random() * 4) & 0x3) | 0x8).toString(16);
+    const s = hex.join('');
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  }
+
+  /** A private copy of the thread: handlers change it and hand it back with `putThread`. */
+  thread(id: string): ThreadRecord | undefined {
+    const thread = this.threads.get(id);
+    return thread === undefined ? undefined : structuredClone(thread);
+  }
+
+  allThreads(): IterableIterator<ThreadRecord> {
+    return this.threads.values();
+  }
+
+  putThread(thread: ThreadRecord): void {
+    this.threads.set(thread.id, thread);
+    this.changed.add(thread.id);
+    this.deleted.delete(thread.id);
+  }
+
+  deleteThread(id: string): void {
+    this.threads.delete(id);
+    this.changed.delete(id);
+    this.deleted.add(id);
+  }
+
+  stateOf(thread: ThreadRecord): State {
+    const state = this.definition.States[thread.stateName];
+    if (state === undefined) throw new Error(`thread ${thread.id} is in unknown state ${thread.stateName}`);
+    return state;
+  }
+
+  ioEnv(thread: ThreadRecord, extra: { taskToken?: string } = {}): IoEnv {
+    return {
+      context: buildContext(this.execution, thread, extra),
+      intrinsic: (expression, resolvePath) =>
+        evaluateIntrinsic(expression, resolvePath, { random: () => this.random(), uuid: () => this.uuid() }),
+    };
+  }
+
+  armTimer(threadId: string, kind: TimerKind, dueAt: number, id = this.freshId()): TimerRecord {
+    const timer: TimerRecord = { id, executionArn: this.execution.executionArn, threadId, kind, dueAt };
+    this.effects.push({ kind: 'putTimer', timer });
+    return timer;
+  }
+
+  deleteTimer(timerId: string | undefined): void {
+    if (timerId !== undefined) this.effects.push({ kind: 'deleteTimer', timerId });
+  }
+
+  /** Ends the execution; `details` go to the closing event. */
+  close(
+    status: Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>,
+    closing: { output?: Json; error?: string | null; cause?: string | null },
+  ): void {
+    this.status = status;
+    this.finish = { stopDate: this.env.now };
+    if (closing.output !== undefined) this.finish.output = toJsonText(closing.output);
+    if (closing.error !== undefined) this.finish.error = closing.error;
+    if (closing.cause !== undefined) this.finish.cause = closing.cause;
+    // Every thread, task and timer of a closed execution goes: tokens stop being valid at once.
+    for (const thread of [...this.threads.values()]) {
+      const wait = thread.wait;
+      if (wait?.kind === 'activity') {
+        this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
+        this.deleteTimer(wait.timeoutTimerId);
+        this.deleteTimer(wait.heartbeatTimerId);
+      } else if (wait !== null) {
+        this.deleteTimer(wait.timerId);
+      }
+      this.deleteThread(thread.id);
+    }
+    if (this.definition.TimeoutSeconds !== undefined) this.deleteTimer(executionTimeoutTimerId(this.execution));
+  }
+
+  result(): TransitionResult {
+    const execution: ExecutionPatch = { status: this.status, nextEventId: this.nextEventId, ...this.finish };
+    const threadsPut: ThreadRecord[] = [];
+    for (const id of this.changed) {
+      const thread = this.threads.get(id);
+      if (thread !== undefined) threadsPut.push(thread);
+    }
+    return {
+      ok: true,
+      execution,
+      threadsPut,
+      threadsDeleted: [...this.deleted],
+      events: this.events,
+      effects: this.effects,
+    };
+  }
+}
+
+export function executionTimeoutTimerId(execution: ExecutionSnapshot): string {
+  return `${execution.executionArn}#timeout`;
+}

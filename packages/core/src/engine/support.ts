@@ -1,0 +1,46 @@
+/**
+ * What this engine can run today. A definition that is valid ASL but uses something the engine
+ * does not run yet is refused when the state machine is created, with a diagnostic naming the
+ * feature, rather than failing executions later.
+ */
+import type { State, StateMachineDefinition } from '../asl/definition.js';
+import type { Diagnostic } from '../asl/validate.js';
+import { isActivityArn } from './states/task.js';
+
+const CODE = 'UNSUPPORTED_FEATURE';
+
+export function unsupportedFeatures(definition: StateMachineDefinition): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const report = (message: string, location: string): void => {
+    found.push({ severity: 'ERROR', code: CODE, message: `Stepwise does not support ${message} yet`, location });
+  };
+  if (definition.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", '/QueryLanguage');
+  const visit = (states: Record<string, State>, base: string): void => {
+    for (const [name, state] of Object.entries(states)) {
+      const at = `${base}/${name}`;
+      if (state.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", `${at}/QueryLanguage`);
+      if ('Assign' in state && state.Assign !== undefined) report('variables (Assign)', `${at}/Assign`);
+      switch (state.Type) {
+        case 'Parallel':
+        case 'Map':
+          report(`${state.Type} states`, `${at}/Type`);
+          break;
+        case 'Task':
+          if (!isActivityArn(state.Resource)) report(`the resource ${state.Resource}`, `${at}/Resource`);
+          break;
+        case 'Pass':
+        case 'Choice':
+        case 'Wait':
+        case 'Succeed':
+        case 'Fail':
+          break;
+        default: {
+          const never: never = state;
+          throw new Error(`unknown state ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  };
+  visit(definition.States, '/States');
+  return found;
+}

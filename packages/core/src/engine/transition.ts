@@ -1,0 +1,177 @@
+/**
+ * The engine's one entry point: a pure function of (definition, execution, its threads, one
+ * event, the environment) to a TransitionResult. It never touches a clock, a network or a
+ * database; the runtime commits what it answers in one transaction.
+ */
+import { toJsonText } from '../json.js';
+import type { StateMachineDefinition, TaskState } from '../asl/definition.js';
+import { StatesErrorName } from '../asl/errors.js';
+import type {
+  ActivityWait,
+  EngineEnvironment,
+  EngineEvent,
+  ExecutionSnapshot,
+  ThreadRecord,
+  TimerRecord,
+  TransitionResult,
+} from './types.js';
+import type { EngineLimits } from './step.js';
+import { DEFAULT_LIMITS, HistoryLimitReached, Step, executionTimeoutTimerId } from './step.js';
+import { advance, errorDetails, guarded } from './flow.js';
+import { withInput } from './history.js';
+import { decodeTaskToken } from './tokens.js';
+import { onActivityStarted, onHeartbeat, onTaskFailed, onTaskSucceeded, onTaskTimedOut } from './states/task.js';
+import { completeWait } from './states/wait.js';
+import { runTask } from './states/task.js';
+
+export const ROOT_THREAD = 'root';
+
+export function transition(
+  definition: StateMachineDefinition,
+  execution: ExecutionSnapshot,
+  threads: readonly ThreadRecord[],
+  event: EngineEvent,
+  env: EngineEnvironment,
+  limits: EngineLimits = DEFAULT_LIMITS,
+): TransitionResult {
+  const step = new Step(definition, execution, new Map(threads.map((t) => [t.id, t])), env, limits);
+  try {
+    const rejected = apply(step, event);
+    if (rejected !== undefined) return rejected;
+  } catch (error) {
+    if (!(error instanceof HistoryLimitReached)) throw error;
+    const failure = {
+      error: StatesErrorName.Runtime,
+      cause: `The execution reached the maximum number of history events (${limits.maxHistoryEvents}).`,
+    };
+    step.emitUnchecked('ExecutionFailed', 0, failure);
+    step.close('FAILED', failure);
+  }
+  return step.result();
+}
+
+function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
+  switch (event.type) {
+    case 'StartExecution':
+      start(step);
+      return undefined;
+    case 'StopExecution':
+      if (!step.running) return { ok: false, rejection: 'ExecutionNotRunning' };
+      step.emit('ExecutionAborted', 0, errorDetails(event));
+      step.close('ABORTED', { error: event.error, cause: event.cause });
+      return undefined;
+    case 'TimerFired':
+      step.deleteTimer(event.timer.id);
+      if (step.running) fireTimer(step, event.timer);
+      return undefined;
+    case 'ActivityStarted':
+    case 'TaskSucceeded':
+    case 'TaskFailed':
+    case 'TaskHeartbeat': {
+      const found = step.running ? waitingOn(step, event.token) : undefined;
+      if (found === undefined) return { ok: false, rejection: 'TaskTimedOut' };
+      const { thread, wait, state } = found;
+      if (event.type === 'ActivityStarted') {
+        if (wait.started) return { ok: false, rejection: 'TaskTimedOut' };
+        onActivityStarted(step, thread, wait, event.workerName);
+      } else if (event.type === 'TaskHeartbeat') {
+        onHeartbeat(step, thread, wait);
+      } else if (event.type === 'TaskSucceeded') {
+        advance(step, thread, guarded(step, thread, state, () => onTaskSucceeded(step, thread, state, wait, event.output)));
+      } else {
+        advance(step, thread, guarded(step, thread, state, () => onTaskFailed(step, thread, state, wait, event)));
+      }
+      return undefined;
+    }
+    default: {
+      const never: never = event;
+      throw new Error(`unknown engine event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function start(step: Step): void {
+  const { execution, definition } = step;
+  step.emit('ExecutionStarted', 0, {
+    ...withInput(toJsonText(execution.input)),
+    roleArn: execution.roleArn,
+  });
+  if (definition.TimeoutSeconds !== undefined) {
+    step.armTimer(
+      ROOT_THREAD,
+      'executionTimeout',
+      execution.startDate + definition.TimeoutSeconds * 1000,
+      executionTimeoutTimerId(execution),
+    );
+  }
+  const root: ThreadRecord = {
+    id: ROOT_THREAD,
+    parentId: null,
+    stateName: definition.StartAt,
+    enteredEventId: 0,
+    lastEventId: 0,
+    enteredTime: step.env.now,
+    input: execution.input,
+    retryCounts: [],
+    wait: null,
+  };
+  advance(step, root, { stateName: definition.StartAt, input: execution.input, previousEventId: 0 });
+}
+
+/** The thread waiting on this token, if the token is still live. */
+function waitingOn(
+  step: Step,
+  token: string,
+): { thread: ThreadRecord; wait: ActivityWait; state: TaskState } | undefined {
+  const parts = decodeTaskToken(token);
+  if (parts === undefined) return undefined;
+  const thread = step.thread(parts.threadId);
+  if (thread?.wait?.kind !== 'activity' || thread.wait.token !== token) return undefined;
+  const state = step.stateOf(thread);
+  if (state.Type !== 'Task') return undefined;
+  return { thread, wait: thread.wait, state };
+}
+
+function fireTimer(step: Step, timer: TimerRecord): void {
+  if (timer.kind === 'executionTimeout') {
+    step.emit('ExecutionTimedOut', 0, { error: StatesErrorName.Timeout });
+    step.close('TIMED_OUT', { error: StatesErrorName.Timeout, cause: null });
+    return;
+  }
+  const thread = step.thread(timer.threadId);
+  const wait = thread?.wait;
+  if (thread === undefined || wait === undefined || wait === null) return;
+  const state = step.stateOf(thread);
+  switch (timer.kind) {
+    case 'wait':
+      if (wait.kind === 'wait' && wait.timerId === timer.id && state.Type === 'Wait') {
+        advance(step, thread, guarded(step, thread, state, () => completeWait(step, thread, state)));
+      }
+      return;
+    case 'retry':
+      if (wait.kind === 'retry' && wait.timerId === timer.id && state.Type === 'Task') {
+        thread.wait = null;
+        advance(step, thread, guarded(step, thread, state, () => runTask(step, thread, state)));
+      }
+      return;
+    case 'taskTimeout':
+    case 'heartbeatTimeout': {
+      const heartbeat = timer.kind === 'heartbeatTimeout';
+      const armed = heartbeat
+        ? wait.kind === 'activity' && wait.heartbeatTimerId === timer.id
+        : wait.kind === 'activity' && wait.timeoutTimerId === timer.id;
+      if (armed && wait.kind === 'activity' && state.Type === 'Task') {
+        advance(
+          step,
+          thread,
+          guarded(step, thread, state, () => onTaskTimedOut(step, thread, state, wait, heartbeat)),
+        );
+      }
+      return;
+    }
+    default: {
+      const never: never = timer.kind;
+      throw new Error(`unknown timer kind ${String(never)}`);
+    }
+  }
+}

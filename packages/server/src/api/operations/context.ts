@@ -1,0 +1,19 @@
+import type { Store } from '../../store/types.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { ArnScope } from '../arn.js';
+import type { RequestContext } from '../http.js';
+import type { Input } from '../input.js';
+
+/** What every operation may use: the store to read, the runtime to change executions. */
+export interface ServiceContext {
+  store: Store;
+  runtime: Runtime;
+  scope: ArnScope;
+  now(): number;
+}
+
+export type Operation = (
+  service: ServiceContext,
+  input: Input,
+  request: RequestContext,
+) => Promise<Record<string, unknown>>;

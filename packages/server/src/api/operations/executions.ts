@@ -1,0 +1,179 @@
+/**
+ * StartExecution, DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory,
+ * DescribeStateMachineForExecution.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
+import type { ExecutionRecord } from '../../store/types.js';
+import { executionArn, parseExecutionArn, parseStateMachineArn } from '../arn.js';
+import {
+  executionAlreadyExists,
+  executionDoesNotExist,
+  invalidName,
+  parseExecutionInput,
+  stateMachineDoesNotExist,
+} from '../errors.js';
+import { isValidName } from '../names.js';
+import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
+import type { Operation, ServiceContext } from './context.js';
+import { describeRevision } from './state-machines.js';
+
+export const StartExecution: Operation = async (service, input) => {
+  const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  const stateMachine = await service.store.getStateMachine(smArn);
+  if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
+  const name = input.optionalString('name') ?? randomUUID();
+  if (!isValidName(name)) throw invalidName(name);
+  const text = input.optionalString('input') ?? '{}';
+  const value = parseExecutionInput(text) as Json;
+  const arn = executionArn(service.scope, stateMachine.name, name);
+  const traceHeader = input.optionalString('traceHeader');
+  const { created, execution } = await service.runtime.startExecution(
+    stateMachine,
+    arn,
+    name,
+    { text, value },
+    traceHeader,
+  );
+  // Same name and same input while it runs: AWS answers the original start (idempotent).
+  if (!created && !(execution.status === 'RUNNING' && execution.input === text)) {
+    throw executionAlreadyExists(arn);
+  }
+  return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
+};
+
+async function existingExecution(service: ServiceContext, arnText: string): Promise<ExecutionRecord> {
+  const arn = parseExecutionArn(arnText).arn;
+  const execution = await service.store.getExecution(arn);
+  if (execution === undefined) throw executionDoesNotExist(arn);
+  return execution;
+}
+
+function redriveStatus(status: ExecutionStatus): Record<string, unknown> {
+  // Redrive is not offered yet, so every execution is NOT_REDRIVABLE; the reason says why.
+  const reason =
+    status === 'RUNNING' || status === 'SUCCEEDED'
+      ? `Execution is ${status} and cannot be redriven`
+      : 'Redrive is not supported by this server';
+  return { redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+}
+
+export const DescribeExecution: Operation = async (service, input) => {
+  const e = await existingExecution(service, input.string('executionArn'));
+  const out: Record<string, unknown> = {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: new Date(e.startDate),
+    input: e.input,
+    inputDetails: { included: true },
+    ...redriveStatus(e.status),
+  };
+  if (e.stopDate !== undefined) out['stopDate'] = new Date(e.stopDate);
+  if (e.output !== undefined) {
+    out['output'] = e.output;
+    out['outputDetails'] = { included: true };
+  }
+  if (e.error !== undefined && e.error !== null) out['error'] = e.error;
+  if (e.cause !== undefined && e.cause !== null) out['cause'] = e.cause;
+  if (e.traceHeader !== undefined) out['traceHeader'] = e.traceHeader;
+  return out;
+};
+
+const isCursor = isDateArnCursor('startDate');
+
+export const ListExecutions: Operation = async (service, input) => {
+  const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  if ((await service.store.getStateMachine(smArn)) === undefined) throw stateMachineDoesNotExist(smArn);
+  const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
+  const query = `executions:${smArn}:${status ?? ''}`;
+  const after = decodeToken(input.optionalString('nextToken'), query, isCursor);
+  const page = await service.store.listExecutions(
+    { stateMachineArn: smArn, ...(status !== undefined ? { status } : {}) },
+    { limit: pageSize(input.optionalNumber('maxResults')), ...(after !== undefined ? { after } : {}) },
+  );
+  return {
+    executions: page.items.map((e) => ({
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: new Date(e.startDate),
+      ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
+      redriveCount: e.redriveCount,
+    })),
+    ...(page.next !== undefined ? { nextToken: encodeToken(query, page.next) } : {}),
+  };
+};
+
+export const StopExecution: Operation = async (service, input) => {
+  const e = await existingExecution(service, input.string('executionArn'));
+  const outcome = await service.runtime.deliver(e.executionArn, {
+    type: 'StopExecution',
+    error: input.optionalString('error') ?? null,
+    cause: input.optionalString('cause') ?? null,
+  });
+  if (outcome.kind === 'missing') throw executionDoesNotExist(e.executionArn);
+  const stopDate = outcome.execution.stopDate ?? service.now();
+  return { stopDate: new Date(stopDate) };
+};
+
+/** History events in the API's shape; without execution data, payloads are left out. */
+function renderEvent(event: HistoryEvent, includeData: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    timestamp: new Date(event.timestamp),
+    type: event.type,
+    id: event.id,
+    previousEventId: event.previousEventId,
+  };
+  if (event.detailsMember !== undefined && event.details !== undefined) {
+    let details: Record<string, Json> = event.details;
+    if (!includeData) {
+      details = { ...details };
+      delete details['input'];
+      delete details['output'];
+    }
+    out[event.detailsMember] = details;
+  }
+  return out;
+}
+
+const isHistoryCursor = (c: unknown): c is number => typeof c === 'number' && Number.isInteger(c);
+
+export const GetExecutionHistory: Operation = async (service, input) => {
+  const e = await existingExecution(service, input.string('executionArn'));
+  const reverse = input.optionalBoolean('reverseOrder') ?? false;
+  const includeData = input.optionalBoolean('includeExecutionData') ?? true;
+  const query = `history:${e.executionArn}:${reverse}`;
+  const afterId = decodeToken(input.optionalString('nextToken'), query, isHistoryCursor);
+  const limit = pageSize(input.optionalNumber('maxResults'));
+  const events = await service.store.getHistory({
+    executionArn: e.executionArn,
+    reverse,
+    limit: limit + 1,
+    ...(afterId !== undefined ? { afterId } : {}),
+  });
+  const pageEvents = events.slice(0, limit);
+  const last = pageEvents[pageEvents.length - 1];
+  return {
+    events: pageEvents.map((event) => renderEvent(event, includeData)),
+    ...(events.length > limit && last !== undefined ? { nextToken: encodeToken(query, last.id) } : {}),
+  };
+};
+
+export const DescribeStateMachineForExecution: Operation = async (service, input) => {
+  const e = await existingExecution(service, input.string('executionArn'));
+  const revision = await service.store.getRevision(e.stateMachineArn, e.revisionKey);
+  if (revision === undefined) throw executionDoesNotExist(e.executionArn);
+  const stateMachine = await service.store.getStateMachine(e.stateMachineArn);
+  return {
+    stateMachineArn: e.stateMachineArn,
+    name: e.stateMachineArn.slice(e.stateMachineArn.lastIndexOf(':') + 1),
+    ...describeRevision(revision),
+    updateDate: new Date(revision.createdAt),
+    ...(stateMachine?.revisionId !== undefined && stateMachine.current.revisionKey === revision.revisionKey
+      ? { revisionId: stateMachine.revisionId }
+      : {}),
+  };
+};

@@ -1,0 +1,55 @@
+/** The operation table: AWS operation name → handler. */
+import type { OperationHandler } from '../http.js';
+import { Input } from '../input.js';
+import type { Operation, ServiceContext } from './context.js';
+import { CreateActivity, DeleteActivity, DescribeActivity, ListActivities } from './activities.js';
+import { GetActivityTask, SendTaskFailure, SendTaskHeartbeat, SendTaskSuccess } from './tasks.js';
+import {
+  CreateStateMachine,
+  DeleteStateMachine,
+  DescribeStateMachine,
+  ListStateMachines,
+  UpdateStateMachine,
+  ValidateStateMachineDefinition,
+} from './state-machines.js';
+import {
+  DescribeExecution,
+  DescribeStateMachineForExecution,
+  GetExecutionHistory,
+  ListExecutions,
+  StartExecution,
+  StopExecution,
+} from './executions.js';
+
+export type { ServiceContext } from './context.js';
+
+const OPERATIONS: Record<string, Operation> = {
+  CreateActivity,
+  DescribeActivity,
+  ListActivities,
+  DeleteActivity,
+  GetActivityTask,
+  SendTaskSuccess,
+  SendTaskFailure,
+  SendTaskHeartbeat,
+  CreateStateMachine,
+  DescribeStateMachine,
+  UpdateStateMachine,
+  DeleteStateMachine,
+  ListStateMachines,
+  ValidateStateMachineDefinition,
+  StartExecution,
+  DescribeExecution,
+  ListExecutions,
+  StopExecution,
+  GetExecutionHistory,
+  DescribeStateMachineForExecution,
+};
+
+export function createOperations(service: ServiceContext): Record<string, OperationHandler> {
+  const table: Record<string, OperationHandler> = {};
+  for (const [name, operation] of Object.entries(OPERATIONS)) {
+    table[name] = (body, request) => operation(service, new Input(body), request);
+  }
+  return table;
+}

@@ -1,0 +1,182 @@
+/**
+ * CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
+ * ListStateMachines, ValidateStateMachineDefinition.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Diagnostic } from '@stepwise/core';
+import { formatInvalidDefinition, unsupportedFeatures, validateDefinition } from '@stepwise/core';
+import type { StateMachineRecord, StateMachineRevision, StateMachineType } from '../../store/types.js';
+import { parseStateMachineArn, stateMachineArn } from '../arn.js';
+import {
+  invalidDefinition,
+  invalidName,
+  missingRequiredParameter,
+  stateMachineAlreadyExists,
+  stateMachineDoesNotExist,
+  validation,
+} from '../errors.js';
+import { isValidName } from '../names.js';
+import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
+import type { Input } from '../input.js';
+import type { Operation, ServiceContext } from './context.js';
+import { AWS_OWNED_KEY } from './activities.js';
+
+const DEFAULT_LOGGING = { level: 'OFF', includeExecutionData: false };
+const DEFAULT_TRACING = { enabled: false };
+
+/** Validates a definition as CreateStateMachine/UpdateStateMachine do; throws InvalidDefinition. */
+function checkDefinition(text: string, type: StateMachineType): void {
+  const { definition, diagnostics } = validateDefinition(text, { type });
+  const errors = diagnostics.filter((d) => d.severity === 'ERROR');
+  if (errors.length > 0 || definition === undefined) throw invalidDefinition(formatInvalidDefinition(errors));
+  const unsupported = unsupportedFeatures(definition);
+  if (unsupported.length > 0) throw invalidDefinition(formatInvalidDefinition(unsupported));
+}
+
+function jsonText(input: Input, member: string, fallback: unknown): string {
+  return JSON.stringify(input.has(member) ? input.raw(member) : fallback);
+}
+
+async function existing(service: ServiceContext, arnText: string): Promise<StateMachineRecord> {
+  const arn = parseStateMachineArn(arnText).arn;
+  const stateMachine = await service.store.getStateMachine(arn);
+  if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
+  return stateMachine;
+}
+
+export const CreateStateMachine: Operation = async (service, input) => {
+  const name = input.string('name');
+  if (!isValidName(name)) throw invalidName(name);
+  if (input.has('versionDescription') && input.optionalBoolean('publish') !== true) {
+    throw validation('Version description can only be set when publish is true');
+  }
+  const type = (input.optionalString('type') ?? 'STANDARD') as StateMachineType;
+  const definition = input.string('definition');
+  checkDefinition(definition, type);
+  const now = service.now();
+  const arn = stateMachineArn(service.scope, name);
+  const revision: StateMachineRevision = {
+    stateMachineArn: arn,
+    revisionKey: randomUUID(),
+    definition,
+    roleArn: input.string('roleArn'),
+    loggingConfiguration: jsonText(input, 'loggingConfiguration', DEFAULT_LOGGING),
+    tracingConfiguration: jsonText(input, 'tracingConfiguration', DEFAULT_TRACING),
+    createdAt: now,
+  };
+  const outcome = await service.store.createStateMachine({
+    stateMachineArn: arn,
+    name,
+    type,
+    status: 'ACTIVE',
+    creationDate: now,
+    current: revision,
+  });
+  if (!outcome.created) {
+    // Idempotent when everything that defines the machine matches; roleArn and tags may differ.
+    const prior = outcome.existing;
+    const same =
+      prior.type === type &&
+      prior.current.definition === definition &&
+      prior.current.loggingConfiguration === revision.loggingConfiguration &&
+      prior.current.tracingConfiguration === revision.tracingConfiguration;
+    if (!same) throw stateMachineAlreadyExists(arn);
+    return { stateMachineArn: prior.stateMachineArn, creationDate: new Date(prior.creationDate) };
+  }
+  return { stateMachineArn: arn, creationDate: new Date(now) };
+};
+
+export function describeRevision(revision: StateMachineRevision): Record<string, unknown> {
+  return {
+    definition: revision.definition,
+    roleArn: revision.roleArn,
+    loggingConfiguration: JSON.parse(revision.loggingConfiguration) as unknown,
+    tracingConfiguration: JSON.parse(revision.tracingConfiguration) as unknown,
+  };
+}
+
+export const DescribeStateMachine: Operation = async (service, input) => {
+  const sm = await existing(service, input.string('stateMachineArn'));
+  return {
+    stateMachineArn: sm.stateMachineArn,
+    name: sm.name,
+    status: sm.status,
+    type: sm.type,
+    creationDate: new Date(sm.creationDate),
+    ...describeRevision(sm.current),
+    encryptionConfiguration: AWS_OWNED_KEY,
+    ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
+  };
+};
+
+export const UpdateStateMachine: Operation = async (service, input) => {
+  const sm = await existing(service, input.string('stateMachineArn'));
+  if (!['definition', 'roleArn', 'loggingConfiguration', 'tracingConfiguration'].some((m) => input.has(m))) {
+    throw missingRequiredParameter(
+      'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified',
+    );
+  }
+  if (input.has('versionDescription') && input.optionalBoolean('publish') !== true) {
+    throw validation('Version description can only be set when publish is true');
+  }
+  const definition = input.optionalString('definition') ?? sm.current.definition;
+  if (input.has('definition')) checkDefinition(definition, sm.type);
+  const now = service.now();
+  const revision: StateMachineRevision = {
+    stateMachineArn: sm.stateMachineArn,
+    revisionKey: randomUUID(),
+    definition,
+    roleArn: input.optionalString('roleArn') ?? sm.current.roleArn,
+    loggingConfiguration: input.has('loggingConfiguration')
+      ? jsonText(input, 'loggingConfiguration', DEFAULT_LOGGING)
+      : sm.current.loggingConfiguration,
+    tracingConfiguration: input.has('tracingConfiguration')
+      ? jsonText(input, 'tracingConfiguration', DEFAULT_TRACING)
+      : sm.current.tracingConfiguration,
+    createdAt: now,
+  };
+  const revisionId = randomUUID();
+  if (!(await service.store.updateStateMachine(sm.stateMachineArn, revision, { updateDate: now, revisionId }))) {
+    throw stateMachineDoesNotExist(sm.stateMachineArn);
+  }
+  return { updateDate: new Date(now), revisionId };
+};
+
+export const DeleteStateMachine: Operation = async (service, input) => {
+  const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  await service.store.deleteStateMachine(arn);
+  return {};
+};
+
+const isCursor = isDateArnCursor('creationDate');
+
+export const ListStateMachines: Operation = async (service, input) => {
+  const after = decodeToken(input.optionalString('nextToken'), 'stateMachines', isCursor);
+  const page = await service.store.listStateMachines({
+    limit: pageSize(input.optionalNumber('maxResults')),
+    ...(after !== undefined ? { after } : {}),
+  });
+  return {
+    stateMachines: page.items.map((sm) => ({
+      stateMachineArn: sm.stateMachineArn,
+      name: sm.name,
+      type: sm.type,
+      creationDate: new Date(sm.creationDate),
+    })),
+    ...(page.next !== undefined ? { nextToken: encodeToken('stateMachines', page.next) } : {}),
+  };
+};
+
+export const ValidateStateMachineDefinition: Operation = (_service, input) => {
+  const type = (input.optionalString('type') ?? 'STANDARD') as StateMachineType;
+  const { definition, diagnostics } = validateDefinition(input.string('definition'), { type });
+  const all: Diagnostic[] = [...diagnostics, ...(definition !== undefined ? unsupportedFeatures(definition) : [])];
+  const minimum = input.optionalString('severity') ?? 'ERROR';
+  const shown = minimum === 'WARNING' ? all : all.filter((d) => d.severity === 'ERROR');
+  const limit = pageSize(input.optionalNumber('maxResults'));
+  return Promise.resolve({
+    result: all.some((d) => d.severity === 'ERROR') ? 'FAIL' : 'OK',
+    diagnostics: shown.slice(0, limit),
+    truncated: shown.length > limit,
+  });
+};

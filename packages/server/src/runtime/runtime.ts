@@ -1,0 +1,328 @@
+/**
+ * The runtime drives executions: it loads an execution, asks the engine for the transition an
+ * event causes, commits the answer in one store transaction, and then carries out the
+ * effects that need this process (waking long polls, arming the timer). It is the only layer
+ * that knows about clocks, randomness and concurrency.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  ActivityTaskRecord,
+  EngineEvent,
+  EngineLimits,
+  ExecutionSnapshot,
+  Json,
+  Rejection,
+  TimerRecord,
+  TransitionResult,
+} from '@stepwise/core';
+import { DEFAULT_LIMITS, transition } from '@stepwise/core';
+import type {
+  ExecutionRecord,
+  StateMachineRecord,
+  StateMachineRevision,
+  Store,
+  TransitionCommit,
+} from '../store/types.js';
+import { ActivityDispatcher } from './activity-dispatcher.js';
+import type { HandedTask, PollRequest } from './activity-dispatcher.js';
+import { DefinitionCache } from './definitions.js';
+import type { LoadedDefinition } from './definitions.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { TimerService } from './timer-service.js';
+
+export interface RuntimeOptions {
+  store: Store;
+  /** How long GetActivityTask holds a poll open (AWS: up to 60 s; boto3 gives up at 60 s). */
+  pollHoldMs?: number;
+  limits?: EngineLimits;
+  now?: () => number;
+}
+
+export type DeliverOutcome =
+  | { kind: 'applied'; execution: ExecutionRecord }
+  | { kind: 'rejected'; rejection: Rejection; execution: ExecutionRecord }
+  | { kind: 'missing' };
+
+/** Commits that lose a version race are recomputed; more than this means something is wrong. */
+const MAX_ATTEMPTS = 8;
+
+export class Runtime {
+  readonly store: Store;
+  private readonly dispatcher: ActivityDispatcher;
+  private readonly timers: TimerService;
+  private readonly definitions = new DefinitionCache();
+  private readonly revisions = new Map<string, StateMachineRevision>();
+  private readonly knownActivities = new Set<string>();
+  private readonly locks = new KeyedMutex();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly limits: EngineLimits;
+  private readonly now: () => number;
+
+  constructor(options: RuntimeOptions) {
+    this.store = options.store;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.now = options.now ?? Date.now;
+    this.dispatcher = new ActivityDispatcher(
+      this.store,
+      async (task, workerName) => this.startActivityTask(task, workerName),
+      options.pollHoldMs ?? 55_000,
+    );
+    this.timers = new TimerService(this.store, async (timer) => this.fireTimer(timer), this.now);
+  }
+
+  /** Re-arms timers and hands out tasks that were queued before a restart. */
+  async start(): Promise<void> {
+    await this.timers.start();
+    for (const activityArn of await this.store.activitiesWithQueuedTasks()) this.dispatcher.notify(activityArn);
+  }
+
+  /** Open polls are answered empty, transitions in flight finish; the caller closes the store. */
+  async close(): Promise<void> {
+    this.timers.close();
+    await this.dispatcher.close();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  activityCreated(activityArn: string): void {
+    this.knownActivities.add(activityArn);
+  }
+
+  activityDeleted(activityArn: string): void {
+    this.knownActivities.delete(activityArn);
+  }
+
+  pollActivityTask(request: PollRequest): Promise<HandedTask | undefined> {
+    return this.dispatcher.poll(request);
+  }
+
+  waitingPollers(activityArn: string): number {
+    return this.dispatcher.waitingCount(activityArn);
+  }
+
+  /** Definition checks at create/update time share the engine's parser through this cache. */
+  loadRevision(revision: StateMachineRevision): LoadedDefinition {
+    this.revisions.set(revision.revisionKey, revision);
+    return this.definitions.load(revision.revisionKey, revision.definition);
+  }
+
+  /**
+   * Creates the execution and runs it until it first blocks, all in one commit. When an
+   * execution with that ARN exists, nothing is written and it is answered instead.
+   */
+  async startExecution(
+    stateMachine: StateMachineRecord,
+    executionArn: string,
+    name: string,
+    input: { text: string; value: Json },
+    traceHeader?: string,
+  ): Promise<{ created: boolean; execution: ExecutionRecord }> {
+    return this.track(
+      this.locks.run(executionArn, async () => {
+        const revision = stateMachine.current;
+        const loaded = this.loadRevision(revision);
+        const record: ExecutionRecord = {
+          executionArn,
+          stateMachineArn: stateMachine.stateMachineArn,
+          name,
+          status: 'RUNNING',
+          input: input.text,
+          startDate: this.now(),
+          revisionKey: revision.revisionKey,
+          nextEventId: 1,
+          version: 0,
+          redriveCount: 0,
+          ...(traceHeader !== undefined ? { traceHeader } : {}),
+        };
+        const snapshot = this.snapshot(record, revision, input.value);
+        const result = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
+        if (!result.ok) throw new Error(`StartExecution was rejected: ${result.rejection}`);
+        const commit = toCommit(record, result);
+        const outcome = await this.store.createExecution(record, commit);
+        if (!outcome.created) return { created: false, execution: outcome.existing };
+        this.afterCommit(commit);
+        return { created: true, execution: applyPatch(record, commit) };
+      }),
+    );
+  }
+
+  /** Applies one event to an execution: load, compute, commit (recomputing on a version race). */
+  deliver(executionArn: string, event: EngineEvent): Promise<DeliverOutcome> {
+    return this.track(this.locks.run(executionArn, async () => this.deliverLocked(executionArn, event)));
+  }
+
+  private async deliverLocked(executionArn: string, event: EngineEvent): Promise<DeliverOutcome> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const record = await this.store.getExecution(executionArn);
+      if (record === undefined) return { kind: 'missing' };
+      const revision = await this.revision(record);
+      const loaded = this.definitions.load(revision.revisionKey, revision.definition);
+      const threads = record.status === 'RUNNING' ? await this.store.loadThreads(executionArn) : [];
+      const snapshot = this.snapshot(record, revision, JSON.parse(record.input) as Json);
+      const result = await this.compute(loaded, snapshot, threads, event, this.now());
+      if (!result.ok) return { kind: 'rejected', rejection: result.rejection, execution: record };
+      const commit = toCommit(record, result);
+      if (isEmpty(commit, record)) return { kind: 'applied', execution: record };
+      if (await this.store.commitTransition(commit)) {
+        this.afterCommit(commit);
+        return { kind: 'applied', execution: applyPatch(record, commit) };
+      }
+    }
+    throw new Error(`execution ${executionArn}: too many concurrent transitions`);
+  }
+
+  private async compute(
+    loaded: LoadedDefinition,
+    snapshot: ExecutionSnapshot,
+    threads: Parameters<typeof transition>[2],
+    event: EngineEvent,
+    now: number,
+  ): Promise<TransitionResult> {
+    const existing = new Set<string>();
+    for (const arn of loaded.activityArns) {
+      if (await this.activityExists(arn)) existing.add(arn);
+    }
+    return transition(
+      loaded.definition,
+      snapshot,
+      threads,
+      event,
+      { now, nonce: randomBytes(16).toString('hex'), activityExists: (arn) => existing.has(arn) },
+      this.limits,
+    );
+  }
+
+  private async activityExists(activityArn: string): Promise<boolean> {
+    if (this.knownActivities.has(activityArn)) return true;
+    const found = (await this.store.getActivity(activityArn)) !== undefined;
+    if (found) this.knownActivities.add(activityArn);
+    return found;
+  }
+
+  private async revision(record: ExecutionRecord): Promise<StateMachineRevision> {
+    const cached = this.revisions.get(record.revisionKey);
+    if (cached !== undefined) return cached;
+    const revision = await this.store.getRevision(record.stateMachineArn, record.revisionKey);
+    if (revision === undefined) throw new Error(`execution ${record.executionArn}: revision is missing`);
+    this.revisions.set(record.revisionKey, revision);
+    return revision;
+  }
+
+  private snapshot(record: ExecutionRecord, revision: StateMachineRevision, input: Json): ExecutionSnapshot {
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      stateMachineName: record.stateMachineArn.slice(record.stateMachineArn.lastIndexOf(':') + 1),
+      name: record.name,
+      roleArn: revision.roleArn,
+      input,
+      startDate: record.startDate,
+      status: record.status,
+      nextEventId: record.nextEventId,
+      redriveCount: record.redriveCount,
+    };
+  }
+
+  private afterCommit(commit: TransitionCommit): void {
+    for (const task of commit.tasksPut) {
+      if (task.status === 'queued') this.dispatcher.notify(task.activityArn);
+    }
+    for (const timer of commit.timersPut) this.timers.schedule(timer.dueAt);
+  }
+
+  private async startActivityTask(task: ActivityTaskRecord, workerName: string | undefined): Promise<boolean> {
+    const event: EngineEvent =
+      workerName !== undefined
+        ? { type: 'ActivityStarted', token: task.token, workerName }
+        : { type: 'ActivityStarted', token: task.token };
+    const outcome = await this.deliver(task.executionArn, event);
+    return outcome.kind === 'applied';
+  }
+
+  private async fireTimer(timer: TimerRecord): Promise<void> {
+    const outcome = await this.deliver(timer.executionArn, { type: 'TimerFired', timer });
+    if (outcome.kind === 'missing') {
+      throw new Error(`timer ${timer.id} belongs to a missing execution`);
+    }
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work)).catch(() => undefined);
+    return work;
+  }
+}
+
+/** Net effects: a record put and deleted in the same transition is only deleted. */
+function toCommit(record: ExecutionRecord, result: Extract<TransitionResult, { ok: true }>): TransitionCommit {
+  const tasks = new Map<string, ActivityTaskRecord | null>();
+  const timers = new Map<string, TimerRecord | null>();
+  for (const effect of result.effects) {
+    switch (effect.kind) {
+      case 'putActivityTask':
+        tasks.set(effect.task.token, effect.task);
+        break;
+      case 'deleteActivityTask':
+        tasks.set(effect.token, null);
+        break;
+      case 'putTimer':
+        timers.set(effect.timer.id, effect.timer);
+        break;
+      case 'deleteTimer':
+        timers.set(effect.timerId, null);
+        break;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  const commit: TransitionCommit = {
+    executionArn: record.executionArn,
+    expectedVersion: record.version,
+    execution: result.execution,
+    events: result.events,
+    threadsPut: result.threadsPut,
+    threadsDeleted: result.threadsDeleted,
+    tasksPut: [],
+    tasksDeleted: [],
+    timersPut: [],
+    timersDeleted: [],
+  };
+  for (const [token, task] of tasks) {
+    if (task === null) commit.tasksDeleted.push(token);
+    else commit.tasksPut.push(task);
+  }
+  for (const [id, timer] of timers) {
+    if (timer === null) commit.timersDeleted.push(id);
+    else commit.timersPut.push(timer);
+  }
+  return commit;
+}
+
+function isEmpty(commit: TransitionCommit, record: ExecutionRecord): boolean {
+  return (
+    commit.events.length === 0 &&
+    commit.threadsPut.length === 0 &&
+    commit.threadsDeleted.length === 0 &&
+    commit.tasksPut.length === 0 &&
+    commit.tasksDeleted.length === 0 &&
+    commit.timersPut.length === 0 &&
+    commit.timersDeleted.length === 0 &&
+    commit.execution.status === record.status
+  );
+}
+
+function applyPatch(record: ExecutionRecord, commit: TransitionCommit): ExecutionRecord {
+  const patch = commit.execution;
+  const next: ExecutionRecord = {
+    ...record,
+    status: patch.status,
+    nextEventId: patch.nextEventId,
+    version: commit.expectedVersion + 1,
+  };
+  if (patch.output !== undefined) next.output = patch.output;
+  if (patch.error !== undefined) next.error = patch.error;
+  if (patch.cause !== undefined) next.cause = patch.cause;
+  if (patch.stopDate !== undefined) next.stopDate = patch.stopDate;
+  return next;
+}

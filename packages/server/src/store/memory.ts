@@ -1,0 +1,564 @@
+/**
+ * A store that keeps everything in process memory: for engine tests and express workflows.
+ * It must answer exactly as SqliteStore does (the contract suite runs against both), including
+ * orderings, tie-breaks and what a record looks like after a round trip through storage.
+ */
+import type { ActivityTaskRecord, HistoryEvent, ThreadRecord, TimerRecord } from '@stepwise/core';
+import type {
+  ActivityRecord,
+  CreateExecutionResult,
+  ExecutionCursor,
+  ExecutionFilter,
+  ExecutionRecord,
+  HistoryQuery,
+  NameCursor,
+  Page,
+  PageRequest,
+  StateMachineRecord,
+  StateMachineRevision,
+  Store,
+  TransitionCommit,
+} from './types.js';
+
+/**
+ * A JSON round trip rather than structuredClone: SQLite stores these records as columns and
+ * JSON text, so this drops `undefined` members and non-JSON values the same way it does.
+ */
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Binary string order, as SQLite's default collation sorts (identical for ASCII). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer: ${limit}`);
+}
+
+/** An array kept sorted by `compare`; keys are unique. */
+class SortedList<T> {
+  readonly items: T[] = [];
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  /** Index of the first item ordered after `key` (or at/after it when `inclusive`). */
+  seek(key: T, inclusive = false): number {
+    let low = 0;
+    let high = this.items.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const item = this.items[mid];
+      if (item === undefined) break;
+      const order = this.compare(item, key);
+      if (order < 0 || (order === 0 && !inclusive)) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  insert(item: T): void {
+    const last = this.items[this.items.length - 1];
+    // Appends dominate (events, executions of one machine started in order), so skip the search.
+    if (last === undefined || this.compare(last, item) < 0) this.items.push(item);
+    else this.items.splice(this.seek(item, true), 0, item);
+  }
+
+  remove(key: T): void {
+    const at = this.seek(key, true);
+    const item = this.items[at];
+    if (item !== undefined && this.compare(item, key) === 0) this.items.splice(at, 1);
+  }
+
+  get first(): T | undefined {
+    return this.items[0];
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+}
+
+const byCreation = (a: NameCursor, b: NameCursor): number =>
+  a.creationDate - b.creationDate || compareText(a.arn, b.arn);
+const newestFirst = (a: ExecutionCursor, b: ExecutionCursor): number =>
+  b.startDate - a.startDate || compareText(a.arn, b.arn);
+
+interface QueueKey {
+  scheduledAt: number;
+  token: string;
+}
+const byScheduled = (a: QueueKey, b: QueueKey): number =>
+  a.scheduledAt - b.scheduledAt || compareText(a.token, b.token);
+
+interface TimerKey {
+  dueAt: number;
+  id: string;
+}
+const byDue = (a: TimerKey, b: TimerKey): number => a.dueAt - b.dueAt || compareText(a.id, b.id);
+
+const byEventId = (a: HistoryEvent, b: HistoryEvent): number => a.id - b.id;
+
+/** A state machine as stored: the current revision lives with the other revisions. */
+type StoredStateMachine = Omit<StateMachineRecord, 'current'> & { currentKey: string };
+
+/** Takes `limit + 1` items from `source`; the extra one only tells that more follow. */
+function takePage<T, C>(
+  source: Iterable<T>,
+  limit: number,
+  cursor: (item: T) => C,
+  out: (item: T) => T,
+): Page<T, C> {
+  const items: T[] = [];
+  let more = false;
+  for (const item of source) {
+    if (items.length === limit) {
+      more = true;
+      break;
+    }
+    items.push(out(item));
+  }
+  const last = items[items.length - 1];
+  return more && last !== undefined ? { items, next: cursor(last) } : { items };
+}
+
+function* from<T>(list: SortedList<T>, start: number): Iterable<T> {
+  for (let i = start; i < list.items.length; i++) {
+    const item = list.items[i];
+    if (item !== undefined) yield item;
+  }
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+
+  private readonly activities = new Map<string, ActivityRecord>();
+  private readonly activityByName = new Map<string, string>();
+  private readonly activityOrder = new SortedList<NameCursor>(byCreation);
+
+  private readonly stateMachines = new Map<string, StoredStateMachine>();
+  private readonly stateMachineOrder = new SortedList<NameCursor>(byCreation);
+  /** state machine ARN → revision key → revision */
+  private readonly revisions = new Map<string, Map<string, StateMachineRevision>>();
+
+  private readonly executions = new Map<string, ExecutionRecord>();
+  /** state machine ARN → its executions, newest first */
+  private readonly executionOrder = new Map<string, SortedList<ExecutionCursor>>();
+  /** execution ARN → thread id → thread as JSON text */
+  private readonly threads = new Map<string, Map<string, string>>();
+  private readonly history = new Map<string, SortedList<HistoryEvent>>();
+
+  private readonly tasks = new Map<string, ActivityTaskRecord>();
+  /** activity ARN → its queued tasks, oldest first */
+  private readonly queues = new Map<string, SortedList<QueueKey>>();
+
+  private readonly timers = new Map<string, TimerRecord>();
+  private readonly timerOrder = new SortedList<TimerKey>(byDue);
+
+  createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+    return run(() => {
+      const existingArn = this.activityByName.get(activity.name);
+      const existing = existingArn === undefined ? undefined : this.activities.get(existingArn);
+      if (existing !== undefined) return copy(existing);
+      if (this.activities.has(activity.activityArn)) {
+        throw new Error(`activity ARN already used by another name: ${activity.activityArn}`);
+      }
+      this.activities.set(activity.activityArn, copy(activity));
+      this.activityByName.set(activity.name, activity.activityArn);
+      this.activityOrder.insert({ creationDate: activity.creationDate, arn: activity.activityArn });
+      return copy(activity);
+    });
+  }
+
+  getActivity(activityArn: string): Promise<ActivityRecord | undefined> {
+    return run(() => {
+      const activity = this.activities.get(activityArn);
+      return activity === undefined ? undefined : copy(activity);
+    });
+  }
+
+  listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const start = page.after === undefined ? 0 : this.activityOrder.seek(page.after);
+      const records = this.lookup(from(this.activityOrder, start), this.activities);
+      return takePage(
+        records,
+        page.limit,
+        (a) => ({ creationDate: a.creationDate, arn: a.activityArn }),
+        copy,
+      );
+    });
+  }
+
+  deleteActivity(activityArn: string): Promise<void> {
+    return run(() => {
+      const activity = this.activities.get(activityArn);
+      if (activity === undefined) return;
+      this.activities.delete(activityArn);
+      this.activityByName.delete(activity.name);
+      this.activityOrder.remove({ creationDate: activity.creationDate, arn: activityArn });
+    });
+  }
+
+  createStateMachine(
+    stateMachine: StateMachineRecord,
+  ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
+    return run(() => {
+      const arn = stateMachine.stateMachineArn;
+      const existing = this.getStateMachineNow(arn);
+      if (existing !== undefined) return { created: false as const, existing };
+      const { current, ...rest } = copy(stateMachine);
+      this.putRevision(current);
+      this.stateMachines.set(arn, { ...rest, currentKey: current.revisionKey });
+      this.stateMachineOrder.insert({ creationDate: stateMachine.creationDate, arn });
+      return { created: true as const };
+    });
+  }
+
+  getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
+    return run(() => this.getStateMachineNow(stateMachineArn));
+  }
+
+  listStateMachines(page: PageRequest<NameCursor>): Promise<Page<StateMachineRecord, NameCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const start = page.after === undefined ? 0 : this.stateMachineOrder.seek(page.after);
+      const records = this.mapDefined(from(this.stateMachineOrder, start), (key) =>
+        this.getStateMachineNow(key.arn),
+      );
+      // getStateMachineNow already answers copies.
+      return takePage(
+        records,
+        page.limit,
+        (m) => ({ creationDate: m.creationDate, arn: m.stateMachineArn }),
+        (m) => m,
+      );
+    });
+  }
+
+  updateStateMachine(
+    stateMachineArn: string,
+    revision: StateMachineRevision,
+    update: { updateDate: number; revisionId: string },
+  ): Promise<boolean> {
+    return run(() => {
+      const stored = this.stateMachines.get(stateMachineArn);
+      if (stored === undefined) return false;
+      this.putRevision({ ...copy(revision), stateMachineArn });
+      stored.currentKey = revision.revisionKey;
+      stored.updateDate = update.updateDate;
+      stored.revisionId = update.revisionId;
+      return true;
+    });
+  }
+
+  deleteStateMachine(stateMachineArn: string): Promise<void> {
+    return run(() => {
+      const stored = this.stateMachines.get(stateMachineArn);
+      if (stored !== undefined) {
+        this.stateMachines.delete(stateMachineArn);
+        this.stateMachineOrder.remove({ creationDate: stored.creationDate, arn: stateMachineArn });
+      }
+      const revisions = this.revisions.get(stateMachineArn);
+      if (revisions === undefined) return;
+      const inUse = new Set<string>();
+      for (const key of this.executionOrder.get(stateMachineArn)?.items ?? []) {
+        const execution = this.executions.get(key.arn);
+        if (execution !== undefined) inUse.add(execution.revisionKey);
+      }
+      for (const revisionKey of [...revisions.keys()]) {
+        if (!inUse.has(revisionKey)) revisions.delete(revisionKey);
+      }
+      if (revisions.size === 0) this.revisions.delete(stateMachineArn);
+    });
+  }
+
+  getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {
+    return run(() => {
+      const revision = this.revisions.get(stateMachineArn)?.get(revisionKey);
+      return revision === undefined ? undefined : copy(revision);
+    });
+  }
+
+  createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
+    return run((): CreateExecutionResult => {
+      const arn = execution.executionArn;
+      const existing = this.executions.get(arn);
+      if (existing !== undefined) return { created: false, existing: copy(existing) };
+      if (first.executionArn !== arn || first.expectedVersion !== execution.version) {
+        throw new Error(`first transition does not match execution ${arn}`);
+      }
+      this.validateEvents(first);
+      this.executions.set(arn, copy(execution));
+      let order = this.executionOrder.get(execution.stateMachineArn);
+      if (order === undefined) {
+        order = new SortedList(newestFirst);
+        this.executionOrder.set(execution.stateMachineArn, order);
+      }
+      order.insert({ startDate: execution.startDate, arn });
+      this.apply(first);
+      return { created: true };
+    });
+  }
+
+  getExecution(executionArn: string): Promise<ExecutionRecord | undefined> {
+    return run(() => {
+      const execution = this.executions.get(executionArn);
+      return execution === undefined ? undefined : copy(execution);
+    });
+  }
+
+  listExecutions(
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const order = this.executionOrder.get(filter.stateMachineArn);
+      if (order === undefined) return { items: [] };
+      const start = page.after === undefined ? 0 : order.seek(page.after);
+      const records = this.lookup(from(order, start), this.executions);
+      const status = filter.status;
+      const matching =
+        status === undefined ? records : filterIterable(records, (execution) => execution.status === status);
+      return takePage(matching, page.limit, (e) => ({ startDate: e.startDate, arn: e.executionArn }), copy);
+    });
+  }
+
+  loadThreads(executionArn: string): Promise<ThreadRecord[]> {
+    return run(() => {
+      const threads = this.threads.get(executionArn);
+      if (threads === undefined) return [];
+      return [...threads.entries()]
+        .sort(([a], [b]) => compareText(a, b))
+        .map(([, text]) => JSON.parse(text) as ThreadRecord);
+    });
+  }
+
+  commitTransition(commit: TransitionCommit): Promise<boolean> {
+    return run(() => {
+      const execution = this.executions.get(commit.executionArn);
+      if (execution === undefined || execution.version !== commit.expectedVersion) return false;
+      // Everything that could fail is checked before the first write, so a failure changes nothing.
+      this.validateEvents(commit);
+      this.apply(commit);
+      return true;
+    });
+  }
+
+  getHistory(query: HistoryQuery): Promise<HistoryEvent[]> {
+    return run(() => {
+      checkLimit(query.limit);
+      const events = this.history.get(query.executionArn)?.items ?? [];
+      const out: HistoryEvent[] = [];
+      if (query.reverse) {
+        let i = events.length - 1;
+        if (query.afterId !== undefined) {
+          i = this.historyIndex(events, query.afterId) - 1;
+        }
+        for (; i >= 0 && out.length < query.limit; i--) {
+          const event = events[i];
+          if (event !== undefined) out.push(copy(event));
+        }
+      } else {
+        let i = query.afterId === undefined ? 0 : this.historyIndex(events, query.afterId + 1);
+        for (; i < events.length && out.length < query.limit; i++) {
+          const event = events[i];
+          if (event !== undefined) out.push(copy(event));
+        }
+      }
+      return out;
+    });
+  }
+
+  nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {
+    return run(() => {
+      const key = this.queues.get(activityArn)?.first;
+      const task = key === undefined ? undefined : this.tasks.get(key.token);
+      return task === undefined ? undefined : copy(task);
+    });
+  }
+
+  activitiesWithQueuedTasks(): Promise<string[]> {
+    return run(() =>
+      [...this.queues.entries()]
+        .filter(([, queue]) => queue.size > 0)
+        .map(([activityArn]) => activityArn)
+        .sort(compareText),
+    );
+  }
+
+  getActivityTask(token: string): Promise<ActivityTaskRecord | undefined> {
+    return run(() => {
+      const task = this.tasks.get(token);
+      return task === undefined ? undefined : copy(task);
+    });
+  }
+
+  dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
+    return run(() => {
+      checkLimit(limit);
+      const out: TimerRecord[] = [];
+      for (const key of this.timerOrder.items) {
+        if (key.dueAt > now || out.length === limit) break;
+        const timer = this.timers.get(key.id);
+        if (timer !== undefined) out.push(copy(timer));
+      }
+      return out;
+    });
+  }
+
+  nextTimerDue(): Promise<number | undefined> {
+    return run(() => this.timerOrder.first?.dueAt);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private getStateMachineNow(stateMachineArn: string): StateMachineRecord | undefined {
+    const stored = this.stateMachines.get(stateMachineArn);
+    if (stored === undefined) return undefined;
+    const current = this.revisions.get(stateMachineArn)?.get(stored.currentKey);
+    if (current === undefined) throw new Error(`current revision missing for ${stateMachineArn}`);
+    const { currentKey: _currentKey, ...rest } = stored;
+    return copy({ ...rest, current });
+  }
+
+  /** Revisions are immutable: writing a key twice keeps the first, as SQLite's INSERT OR IGNORE does. */
+  private putRevision(revision: StateMachineRevision): void {
+    let revisions = this.revisions.get(revision.stateMachineArn);
+    if (revisions === undefined) {
+      revisions = new Map();
+      this.revisions.set(revision.stateMachineArn, revisions);
+    }
+    if (!revisions.has(revision.revisionKey)) revisions.set(revision.revisionKey, copy(revision));
+  }
+
+  /** Refuses event ids that already exist, as the history table's primary key does. */
+  private validateEvents(commit: TransitionCommit): void {
+    const existing = this.history.get(commit.executionArn)?.items ?? [];
+    const seen = new Set<number>();
+    for (const event of commit.events) {
+      if (seen.has(event.id) || existing[this.historyIndex(existing, event.id)]?.id === event.id) {
+        throw new Error(`history event ${event.id} already exists for ${commit.executionArn}`);
+      }
+      seen.add(event.id);
+    }
+  }
+
+  /** Writes a commit already validated (the version matched; event ids are free). Cannot fail. */
+  private apply(commit: TransitionCommit): void {
+    const arn = commit.executionArn;
+    const execution = this.executions.get(arn);
+    if (execution === undefined) return;
+    const patch = copy(commit.execution);
+    execution.status = patch.status;
+    execution.nextEventId = patch.nextEventId;
+    if (patch.output !== undefined) execution.output = patch.output;
+    if (patch.error !== undefined) execution.error = patch.error;
+    if (patch.cause !== undefined) execution.cause = patch.cause;
+    if (patch.stopDate !== undefined) execution.stopDate = patch.stopDate;
+    execution.version = commit.expectedVersion + 1;
+
+    if (commit.events.length > 0) {
+      let history = this.history.get(arn);
+      if (history === undefined) {
+        history = new SortedList(byEventId);
+        this.history.set(arn, history);
+      }
+      for (const event of commit.events) history.insert(copy(event));
+    }
+
+    let threads = this.threads.get(arn);
+    for (const id of commit.threadsDeleted) threads?.delete(id);
+    if (commit.threadsPut.length > 0) {
+      if (threads === undefined) {
+        threads = new Map();
+        this.threads.set(arn, threads);
+      }
+      for (const thread of commit.threadsPut) threads.set(thread.id, JSON.stringify(thread));
+    }
+    if (threads !== undefined && threads.size === 0) this.threads.delete(arn);
+
+    for (const token of commit.tasksDeleted) this.removeTask(token);
+    for (const task of commit.tasksPut) {
+      this.removeTask(task.token);
+      this.tasks.set(task.token, copy(task));
+      if (task.status === 'queued') {
+        let queue = this.queues.get(task.activityArn);
+        if (queue === undefined) {
+          queue = new SortedList(byScheduled);
+          this.queues.set(task.activityArn, queue);
+        }
+        queue.insert({ scheduledAt: task.scheduledAt, token: task.token });
+      }
+    }
+
+    for (const id of commit.timersDeleted) this.removeTimer(id);
+    for (const timer of commit.timersPut) {
+      this.removeTimer(timer.id);
+      this.timers.set(timer.id, copy(timer));
+      this.timerOrder.insert({ dueAt: timer.dueAt, id: timer.id });
+    }
+  }
+
+  private removeTask(token: string): void {
+    const task = this.tasks.get(token);
+    if (task === undefined) return;
+    this.tasks.delete(token);
+    if (task.status !== 'queued') return;
+    const queue = this.queues.get(task.activityArn);
+    if (queue === undefined) return;
+    queue.remove({ scheduledAt: task.scheduledAt, token });
+    if (queue.size === 0) this.queues.delete(task.activityArn);
+  }
+
+  private removeTimer(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer === undefined) return;
+    this.timers.delete(id);
+    this.timerOrder.remove({ dueAt: timer.dueAt, id });
+  }
+
+  /** Index of the first event whose id is at least `id`. */
+  private historyIndex(events: readonly HistoryEvent[], id: number): number {
+    let low = 0;
+    let high = events.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const event = events[mid];
+      if (event === undefined) break;
+      if (event.id < id) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private *lookup<K extends { arn: string }, V>(keys: Iterable<K>, records: Map<string, V>): Iterable<V> {
+    for (const key of keys) {
+      const record = records.get(key.arn);
+      if (record !== undefined) yield record;
+    }
+  }
+
+  private *mapDefined<K, V>(keys: Iterable<K>, map: (key: K) => V | undefined): Iterable<V> {
+    for (const key of keys) {
+      const value = map(key);
+      if (value !== undefined) yield value;
+    }
+  }
+}
+
+function* filterIterable<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {
+  for (const item of items) if (keep(item)) yield item;
+}
+
+function run<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(work());
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * The SQLite schema as numbered migrations. Entry i brings a database from `user_version` i to
+ * i + 1. Published entries are never edited: a schema change is a new entry appended here, so a
+ * data directory written by an older Stepwise upgrades in place.
+ *
+ * Conventions: times are epoch milliseconds (INTEGER); JSON values are TEXT. The optional
+ * `error`/`cause` of an execution are stored as JSON text so that "absent" (NULL) and "null"
+ * ('null') stay distinguishable, as the record type distinguishes them.
+ */
+export const sqliteMigrations: readonly string[] = [
+  `
+  CREATE TABLE activities (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    creation_date INTEGER NOT NULL
+  );
+  CREATE INDEX activities_by_creation ON activities (creation_date, arn);
+
+  CREATE TABLE state_machine_revisions (
+    state_machine_arn TEXT NOT NULL,
+    revision_key TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    logging_configuration TEXT NOT NULL,
+    tracing_configuration TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (state_machine_arn, revision_key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE state_machines (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    creation_date INTEGER NOT NULL,
+    update_date INTEGER,
+    revision_id TEXT,
+    current_revision_key TEXT NOT NULL
+  );
+  CREATE INDEX state_machines_by_creation ON state_machines (creation_date, arn);
+
+  CREATE TABLE executions (
+    arn TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    start_date INTEGER NOT NULL,
+    stop_date INTEGER,
+    trace_header TEXT,
+    revision_key TEXT NOT NULL,
+    next_event_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    redrive_count INTEGER NOT NULL
+  );
+  CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date DESC, arn);
+  CREATE INDEX executions_by_machine_status
+    ON executions (state_machine_arn, status, start_date DESC, arn);
+  CREATE INDEX executions_by_revision ON executions (state_machine_arn, revision_key);
+
+  CREATE TABLE threads (
+    execution_arn TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE history_events (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    previous_event_id INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    details_member TEXT,
+    details TEXT,
+    PRIMARY KEY (execution_arn, id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE activity_tasks (
+    token TEXT PRIMARY KEY,
+    activity_arn TEXT NOT NULL,
+    execution_arn TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    scheduled_at INTEGER NOT NULL,
+    worker_name TEXT
+  );
+  CREATE INDEX activity_tasks_queue ON activity_tasks (activity_arn, status, scheduled_at, token);
+
+  CREATE TABLE timers (
+    id TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    due_at INTEGER NOT NULL
+  );
+  CREATE INDEX timers_by_due ON timers (due_at, id);
+  `,
+];

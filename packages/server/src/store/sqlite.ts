@@ -1,0 +1,837 @@
+/**
+ * The default store: one SQLite file through better-sqlite3.
+ *
+ * better-sqlite3 is synchronous, so each method does its work before answering; the Promise
+ * return only keeps the contract open to networked databases. Every statement is prepared once
+ * in the constructor because `commitTransition` runs for each step of every execution.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  ActivityTaskRecord,
+  ActivityTaskStatus,
+  ExecutionStatus,
+  HistoryEvent,
+  Json,
+  ThreadRecord,
+  TimerKind,
+  TimerRecord,
+} from '@stepwise/core';
+import { sqliteMigrations } from './sqlite-migrations.js';
+import type {
+  ActivityRecord,
+  CreateExecutionResult,
+  ExecutionCursor,
+  ExecutionFilter,
+  ExecutionRecord,
+  HistoryQuery,
+  NameCursor,
+  Page,
+  PageRequest,
+  StateMachineRecord,
+  StateMachineRevision,
+  StateMachineType,
+  Store,
+  TransitionCommit,
+} from './types.js';
+
+type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
+
+interface ActivityRow {
+  arn: string;
+  name: string;
+  creation_date: number;
+}
+
+interface StateMachineRow {
+  arn: string;
+  name: string;
+  type: string;
+  status: string;
+  creation_date: number;
+  update_date: number | null;
+  revision_id: string | null;
+  current_revision_key: string;
+}
+
+interface RevisionRow {
+  state_machine_arn: string;
+  revision_key: string;
+  definition: string;
+  role_arn: string;
+  logging_configuration: string;
+  tracing_configuration: string;
+  created_at: number;
+}
+
+/** A state machine joined with its current revision; revision columns are prefixed `r_`. */
+interface StateMachineWithRevisionRow extends StateMachineRow {
+  r_definition: string;
+  r_role_arn: string;
+  r_logging_configuration: string;
+  r_tracing_configuration: string;
+  r_created_at: number;
+}
+
+interface ExecutionRow {
+  arn: string;
+  state_machine_arn: string;
+  name: string;
+  status: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  cause: string | null;
+  start_date: number;
+  stop_date: number | null;
+  trace_header: string | null;
+  revision_key: string;
+  next_event_id: number;
+  version: number;
+  redrive_count: number;
+}
+
+interface HistoryRow {
+  id: number;
+  previous_event_id: number;
+  timestamp: number;
+  type: string;
+  details_member: string | null;
+  details: string | null;
+}
+
+interface TaskRow {
+  token: string;
+  activity_arn: string;
+  execution_arn: string;
+  thread_id: string;
+  input: string;
+  status: string;
+  scheduled_at: number;
+  worker_name: string | null;
+}
+
+interface TimerRow {
+  id: string;
+  execution_arn: string;
+  thread_id: string;
+  kind: string;
+  due_at: number;
+}
+
+const EXECUTION_COLUMNS =
+  'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
+  'trace_header, revision_key, next_event_id, version, redrive_count';
+
+const STATE_MACHINE_SELECT =
+  'SELECT m.*, r.definition AS r_definition, r.role_arn AS r_role_arn, ' +
+  'r.logging_configuration AS r_logging_configuration, ' +
+  'r.tracing_configuration AS r_tracing_configuration, r.created_at AS r_created_at ' +
+  'FROM state_machines m JOIN state_machine_revisions r ' +
+  'ON r.state_machine_arn = m.arn AND r.revision_key = m.current_revision_key';
+
+/** Keyset predicate for (start_date DESC, arn ASC); the range term lets SQLite seek in the index. */
+const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer: ${limit}`);
+}
+
+/** JSON text for a value that may be absent: NULL when absent, so `null` itself survives. */
+function optionalJson(value: string | null | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function parseOptionalJson(text: string | null): string | null | undefined {
+  return text === null ? undefined : (JSON.parse(text) as string | null);
+}
+
+function toActivity(row: ActivityRow): ActivityRecord {
+  return { activityArn: row.arn, name: row.name, creationDate: row.creation_date };
+}
+
+function toRevision(row: RevisionRow): StateMachineRevision {
+  return {
+    stateMachineArn: row.state_machine_arn,
+    revisionKey: row.revision_key,
+    definition: row.definition,
+    roleArn: row.role_arn,
+    loggingConfiguration: row.logging_configuration,
+    tracingConfiguration: row.tracing_configuration,
+    createdAt: row.created_at,
+  };
+}
+
+function toStateMachine(row: StateMachineWithRevisionRow): StateMachineRecord {
+  const record: StateMachineRecord = {
+    stateMachineArn: row.arn,
+    name: row.name,
+    type: row.type as StateMachineType,
+    status: row.status as StateMachineRecord['status'],
+    creationDate: row.creation_date,
+    current: {
+      stateMachineArn: row.arn,
+      revisionKey: row.current_revision_key,
+      definition: row.r_definition,
+      roleArn: row.r_role_arn,
+      loggingConfiguration: row.r_logging_configuration,
+      tracingConfiguration: row.r_tracing_configuration,
+      createdAt: row.r_created_at,
+    },
+  };
+  if (row.update_date !== null) record.updateDate = row.update_date;
+  if (row.revision_id !== null) record.revisionId = row.revision_id;
+  return record;
+}
+
+function toExecution(row: ExecutionRow): ExecutionRecord {
+  const record: ExecutionRecord = {
+    executionArn: row.arn,
+    stateMachineArn: row.state_machine_arn,
+    name: row.name,
+    status: row.status as ExecutionStatus,
+    input: row.input,
+    startDate: row.start_date,
+    revisionKey: row.revision_key,
+    nextEventId: row.next_event_id,
+    version: row.version,
+    redriveCount: row.redrive_count,
+  };
+  if (row.output !== null) record.output = row.output;
+  const error = parseOptionalJson(row.error);
+  if (error !== undefined) record.error = error;
+  const cause = parseOptionalJson(row.cause);
+  if (cause !== undefined) record.cause = cause;
+  if (row.stop_date !== null) record.stopDate = row.stop_date;
+  if (row.trace_header !== null) record.traceHeader = row.trace_header;
+  return record;
+}
+
+function toHistoryEvent(row: HistoryRow): HistoryEvent {
+  const event: HistoryEvent = {
+    id: row.id,
+    previousEventId: row.previous_event_id,
+    timestamp: row.timestamp,
+    type: row.type,
+  };
+  if (row.details_member !== null) event.detailsMember = row.details_member;
+  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, Json>;
+  return event;
+}
+
+function toTask(row: TaskRow): ActivityTaskRecord {
+  const task: ActivityTaskRecord = {
+    token: row.token,
+    activityArn: row.activity_arn,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    input: row.input,
+    status: row.status as ActivityTaskStatus,
+    scheduledAt: row.scheduled_at,
+  };
+  if (row.worker_name !== null) task.workerName = row.worker_name;
+  return task;
+}
+
+function toTimer(row: TimerRow): TimerRecord {
+  return {
+    id: row.id,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    kind: row.kind as TimerKind,
+    dueAt: row.due_at,
+  };
+}
+
+function namePage<T>(rows: T[], limit: number, cursor: (item: T) => NameCursor): Page<T, NameCursor> {
+  return keysetPage(rows, limit, cursor);
+}
+
+/** `rows` was fetched with limit + 1: the extra row only tells that more follow. */
+function keysetPage<T, C>(rows: T[], limit: number, cursor: (item: T) => C): Page<T, C> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return last === undefined ? { items } : { items, next: cursor(last) };
+}
+
+/** Runs synchronous work so that a throw becomes a rejection, as callers of an async API expect. */
+function run<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(work());
+  });
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  private readonly insertActivity: Statement<[string, string, number]>;
+  private readonly selectActivity: Statement<[string], ActivityRow>;
+  private readonly selectActivityByName: Statement<[string], ActivityRow>;
+  private readonly listActivitiesFirst: Statement<[number], ActivityRow>;
+  private readonly listActivitiesAfter: Statement<[number, number, string, number], ActivityRow>;
+  private readonly deleteActivityStmt: Statement<[string]>;
+
+  private readonly insertRevision: Statement<[string, string, string, string, string, string, number]>;
+  private readonly selectRevision: Statement<[string, string], RevisionRow>;
+  private readonly insertStateMachine: Statement<
+    [string, string, string, string, number, number | null, string | null, string]
+  >;
+  private readonly selectStateMachine: Statement<[string], StateMachineWithRevisionRow>;
+  private readonly listStateMachinesFirst: Statement<[number], StateMachineWithRevisionRow>;
+  private readonly listStateMachinesAfter: Statement<
+    [number, number, string, number],
+    StateMachineWithRevisionRow
+  >;
+  private readonly updateStateMachineStmt: Statement<[string, number, string, string]>;
+  private readonly deleteStateMachineStmt: Statement<[string]>;
+  private readonly deleteUnusedRevisions: Statement<[string, string]>;
+
+  private readonly insertExecution: Statement<
+    [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      number,
+      number | null,
+      string | null,
+      string,
+      number,
+      number,
+      number,
+    ]
+  >;
+  private readonly selectExecution: Statement<[string], ExecutionRow>;
+  private readonly listExecutionsFirst: Statement<[string, number], ExecutionRow>;
+  private readonly listExecutionsAfter: Statement<[string, number, number, string, number], ExecutionRow>;
+  private readonly listExecutionsByStatusFirst: Statement<[string, string, number], ExecutionRow>;
+  private readonly listExecutionsByStatusAfter: Statement<
+    [string, string, number, number, string, number],
+    ExecutionRow
+  >;
+  private readonly updateExecution: Statement<
+    [string, number, string | null, string | null, string | null, number | null, string, number]
+  >;
+
+  private readonly selectThreads: Statement<[string], { data: string }>;
+  private readonly upsertThread: Statement<[string, string, string]>;
+  private readonly deleteThread: Statement<[string, string]>;
+
+  private readonly insertEvent: Statement<
+    [string, number, number, number, string, string | null, string | null]
+  >;
+  private readonly historyForward: Statement<[string, number, number], HistoryRow>;
+  private readonly historyReverse: Statement<[string, number, number], HistoryRow>;
+
+  private readonly upsertTask: Statement<
+    [string, string, string, string, string, string, number, string | null]
+  >;
+  private readonly deleteTask: Statement<[string]>;
+  private readonly selectTask: Statement<[string], TaskRow>;
+  private readonly selectNextQueuedTask: Statement<[string], TaskRow>;
+  private readonly selectQueuedActivities: Statement<[], { activity_arn: string }>;
+
+  private readonly upsertTimer: Statement<[string, string, string, string, number]>;
+  private readonly deleteTimer: Statement<[string]>;
+  private readonly selectDueTimers: Statement<[number, number], TimerRow>;
+  private readonly selectNextTimerDue: Statement<[], { due: number | null }>;
+
+  private readonly applyCommit: (commit: TransitionCommit) => boolean;
+  private readonly createExecutionTx: (
+    execution: ExecutionRecord,
+    first: TransitionCommit,
+  ) => CreateExecutionResult;
+  private readonly createActivityTx: (activity: ActivityRecord) => ActivityRecord;
+  private readonly createStateMachineTx: (
+    stateMachine: StateMachineRecord,
+  ) => { created: true } | { created: false; existing: StateMachineRecord };
+  private readonly updateStateMachineTx: (
+    stateMachineArn: string,
+    revision: StateMachineRevision,
+    update: { updateDate: number; revisionId: string },
+  ) => boolean;
+  private readonly deleteStateMachineTx: (stateMachineArn: string) => void;
+
+  /** Opens (creating if need be) the database file and brings its schema up to date. */
+  static open(file: string): SqliteStore {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return new SqliteStore(new Database(file));
+  }
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    // WAL + NORMAL: a commit survives the process being killed (the WAL is in the OS cache);
+    // only a power loss may drop the last transactions, which is the trade we accept for speed.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    // Another process (a CLI command, a second server by mistake) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+    // No FOREIGN KEY clauses: the store's own transactions keep rows consistent, and checks would
+    // cost a lookup per inserted history event on the hot path.
+    migrate(db);
+
+    this.insertActivity = db.prepare('INSERT INTO activities (arn, name, creation_date) VALUES (?, ?, ?)');
+    this.selectActivity = db.prepare('SELECT * FROM activities WHERE arn = ?');
+    this.selectActivityByName = db.prepare('SELECT * FROM activities WHERE name = ?');
+    this.listActivitiesFirst = db.prepare('SELECT * FROM activities ORDER BY creation_date, arn LIMIT ?');
+    this.listActivitiesAfter = db.prepare(
+      'SELECT * FROM activities WHERE creation_date >= ? AND (creation_date > ? OR arn > ?) ' +
+        'ORDER BY creation_date, arn LIMIT ?',
+    );
+    this.deleteActivityStmt = db.prepare('DELETE FROM activities WHERE arn = ?');
+
+    // Revisions are immutable and their keys unique per machine: writing one twice is a no-op.
+    this.insertRevision = db.prepare(
+      'INSERT OR IGNORE INTO state_machine_revisions (state_machine_arn, revision_key, definition, ' +
+        'role_arn, logging_configuration, tracing_configuration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectRevision = db.prepare(
+      'SELECT * FROM state_machine_revisions WHERE state_machine_arn = ? AND revision_key = ?',
+    );
+    this.insertStateMachine = db.prepare(
+      'INSERT INTO state_machines (arn, name, type, status, creation_date, update_date, revision_id, ' +
+        'current_revision_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectStateMachine = db.prepare(`${STATE_MACHINE_SELECT} WHERE m.arn = ?`);
+    this.listStateMachinesFirst = db.prepare(
+      `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT ?`,
+    );
+    this.listStateMachinesAfter = db.prepare(
+      `${STATE_MACHINE_SELECT} WHERE m.creation_date >= ? AND (m.creation_date > ? OR m.arn > ?) ` +
+        'ORDER BY m.creation_date, m.arn LIMIT ?',
+    );
+    this.updateStateMachineStmt = db.prepare(
+      'UPDATE state_machines SET current_revision_key = ?, update_date = ?, revision_id = ? WHERE arn = ?',
+    );
+    this.deleteStateMachineStmt = db.prepare('DELETE FROM state_machines WHERE arn = ?');
+    this.deleteUnusedRevisions = db.prepare(
+      'DELETE FROM state_machine_revisions WHERE state_machine_arn = ? AND revision_key NOT IN ' +
+        '(SELECT revision_key FROM executions WHERE state_machine_arn = ?)',
+    );
+
+    this.insertExecution = db.prepare(
+      `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
+    const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
+    const newestFirst = 'ORDER BY start_date DESC, arn LIMIT ?';
+    this.listExecutionsFirst = db.prepare(`${byMachine} ${newestFirst}`);
+    this.listExecutionsAfter = db.prepare(`${byMachine} AND ${EXECUTION_AFTER} ${newestFirst}`);
+    this.listExecutionsByStatusFirst = db.prepare(`${byMachine} AND status = ? ${newestFirst}`);
+    this.listExecutionsByStatusAfter = db.prepare(
+      `${byMachine} AND status = ? AND ${EXECUTION_AFTER} ${newestFirst}`,
+    );
+    // The version test in the WHERE clause is the optimistic lock: zero rows changed = stale.
+    this.updateExecution = db.prepare(
+      'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
+        'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
+        'version = version + 1 WHERE arn = ? AND version = ?',
+    );
+
+    this.selectThreads = db.prepare('SELECT data FROM threads WHERE execution_arn = ? ORDER BY id');
+    this.upsertThread = db.prepare(
+      'INSERT INTO threads (execution_arn, id, data) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data',
+    );
+    this.deleteThread = db.prepare('DELETE FROM threads WHERE execution_arn = ? AND id = ?');
+
+    this.insertEvent = db.prepare(
+      'INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, ' +
+        'details_member, details) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const historyColumns = 'id, previous_event_id, timestamp, type, details_member, details';
+    this.historyForward = db.prepare(
+      `SELECT ${historyColumns} FROM history_events WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?`,
+    );
+    this.historyReverse = db.prepare(
+      `SELECT ${historyColumns} FROM history_events WHERE execution_arn = ? AND id < ? ` +
+        'ORDER BY id DESC LIMIT ?',
+    );
+
+    this.upsertTask = db.prepare(
+      'INSERT INTO activity_tasks (token, activity_arn, execution_arn, thread_id, input, status, ' +
+        'scheduled_at, worker_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (token) DO UPDATE SET ' +
+        'activity_arn = excluded.activity_arn, execution_arn = excluded.execution_arn, ' +
+        'thread_id = excluded.thread_id, input = excluded.input, status = excluded.status, ' +
+        'scheduled_at = excluded.scheduled_at, worker_name = excluded.worker_name',
+    );
+    this.deleteTask = db.prepare('DELETE FROM activity_tasks WHERE token = ?');
+    this.selectTask = db.prepare('SELECT * FROM activity_tasks WHERE token = ?');
+    this.selectNextQueuedTask = db.prepare(
+      "SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'queued' " +
+        'ORDER BY scheduled_at, token LIMIT 1',
+    );
+    this.selectQueuedActivities = db.prepare(
+      "SELECT DISTINCT activity_arn FROM activity_tasks WHERE status = 'queued' ORDER BY activity_arn",
+    );
+
+    this.upsertTimer = db.prepare(
+      'INSERT INTO timers (id, execution_arn, thread_id, kind, due_at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (id) DO UPDATE SET execution_arn = excluded.execution_arn, ' +
+        'thread_id = excluded.thread_id, kind = excluded.kind, due_at = excluded.due_at',
+    );
+    this.deleteTimer = db.prepare('DELETE FROM timers WHERE id = ?');
+    this.selectDueTimers = db.prepare('SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?');
+    this.selectNextTimerDue = db.prepare('SELECT min(due_at) AS due FROM timers');
+
+    this.applyCommit = db.transaction((commit: TransitionCommit) => this.applyCommitRows(commit));
+
+    this.createExecutionTx = db.transaction(
+      (execution: ExecutionRecord, first: TransitionCommit): CreateExecutionResult => {
+        const inserted = this.insertExecution.run(
+          execution.executionArn,
+          execution.stateMachineArn,
+          execution.name,
+          execution.status,
+          execution.input,
+          execution.output ?? null,
+          optionalJson(execution.error),
+          optionalJson(execution.cause),
+          execution.startDate,
+          execution.stopDate ?? null,
+          execution.traceHeader ?? null,
+          execution.revisionKey,
+          execution.nextEventId,
+          execution.version,
+          execution.redriveCount,
+        );
+        if (inserted.changes === 0) {
+          const existing = this.selectExecution.get(execution.executionArn);
+          if (existing === undefined) throw new Error(`execution vanished: ${execution.executionArn}`);
+          return { created: false, existing: toExecution(existing) };
+        }
+        // Throwing rolls the insert back: a first commit that does not fit is a caller bug.
+        if (first.executionArn !== execution.executionArn || !this.applyCommitRows(first)) {
+          throw new Error(`first transition does not match execution ${execution.executionArn}`);
+        }
+        return { created: true };
+      },
+    );
+
+    this.createActivityTx = db.transaction((activity: ActivityRecord): ActivityRecord => {
+      const existing = this.selectActivityByName.get(activity.name);
+      if (existing !== undefined) return toActivity(existing);
+      this.insertActivity.run(activity.activityArn, activity.name, activity.creationDate);
+      return { ...activity };
+    });
+
+    this.createStateMachineTx = db.transaction((stateMachine: StateMachineRecord) => {
+      const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
+      if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
+      this.putRevision(stateMachine.current);
+      this.insertStateMachine.run(
+        stateMachine.stateMachineArn,
+        stateMachine.name,
+        stateMachine.type,
+        stateMachine.status,
+        stateMachine.creationDate,
+        stateMachine.updateDate ?? null,
+        stateMachine.revisionId ?? null,
+        stateMachine.current.revisionKey,
+      );
+      return { created: true as const };
+    });
+
+    this.updateStateMachineTx = db.transaction(
+      (
+        stateMachineArn: string,
+        revision: StateMachineRevision,
+        update: { updateDate: number; revisionId: string },
+      ): boolean => {
+        const changed = this.updateStateMachineStmt.run(
+          revision.revisionKey,
+          update.updateDate,
+          update.revisionId,
+          stateMachineArn,
+        );
+        if (changed.changes === 0) return false;
+        this.putRevision({ ...revision, stateMachineArn });
+        return true;
+      },
+    );
+
+    this.deleteStateMachineTx = db.transaction((stateMachineArn: string) => {
+      this.deleteStateMachineStmt.run(stateMachineArn);
+      this.deleteUnusedRevisions.run(stateMachineArn, stateMachineArn);
+    });
+  }
+
+  private putRevision(revision: StateMachineRevision): void {
+    this.insertRevision.run(
+      revision.stateMachineArn,
+      revision.revisionKey,
+      revision.definition,
+      revision.roleArn,
+      revision.loggingConfiguration,
+      revision.tracingConfiguration,
+      revision.createdAt,
+    );
+  }
+
+  /** Must run inside a transaction. The version check comes first so a stale commit writes nothing. */
+  private applyCommitRows(commit: TransitionCommit): boolean {
+    const arn = commit.executionArn;
+    const patch = commit.execution;
+    const updated = this.updateExecution.run(
+      patch.status,
+      patch.nextEventId,
+      patch.output ?? null,
+      optionalJson(patch.error),
+      optionalJson(patch.cause),
+      patch.stopDate ?? null,
+      arn,
+      commit.expectedVersion,
+    );
+    if (updated.changes === 0) return false;
+    for (const event of commit.events) {
+      this.insertEvent.run(
+        arn,
+        event.id,
+        event.previousEventId,
+        event.timestamp,
+        event.type,
+        event.detailsMember ?? null,
+        event.details === undefined ? null : JSON.stringify(event.details),
+      );
+    }
+    for (const id of commit.threadsDeleted) this.deleteThread.run(arn, id);
+    for (const thread of commit.threadsPut) this.upsertThread.run(arn, thread.id, JSON.stringify(thread));
+    for (const token of commit.tasksDeleted) this.deleteTask.run(token);
+    for (const task of commit.tasksPut) {
+      this.upsertTask.run(
+        task.token,
+        task.activityArn,
+        task.executionArn,
+        task.threadId,
+        task.input,
+        task.status,
+        task.scheduledAt,
+        task.workerName ?? null,
+      );
+    }
+    for (const id of commit.timersDeleted) this.deleteTimer.run(id);
+    for (const timer of commit.timersPut) {
+      this.upsertTimer.run(timer.id, timer.executionArn, timer.threadId, timer.kind, timer.dueAt);
+    }
+    return true;
+  }
+
+  createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+    return run(() => this.createActivityTx(activity));
+  }
+
+  getActivity(activityArn: string): Promise<ActivityRecord | undefined> {
+    return run(() => {
+      const row = this.selectActivity.get(activityArn);
+      return row === undefined ? undefined : toActivity(row);
+    });
+  }
+
+  listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const after = page.after;
+      const rows =
+        after === undefined
+          ? this.listActivitiesFirst.all(page.limit + 1)
+          : this.listActivitiesAfter.all(after.creationDate, after.creationDate, after.arn, page.limit + 1);
+      return namePage(rows.map(toActivity), page.limit, (a) => ({
+        creationDate: a.creationDate,
+        arn: a.activityArn,
+      }));
+    });
+  }
+
+  deleteActivity(activityArn: string): Promise<void> {
+    return run(() => {
+      this.deleteActivityStmt.run(activityArn);
+    });
+  }
+
+  createStateMachine(
+    stateMachine: StateMachineRecord,
+  ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
+    return run(() => this.createStateMachineTx(stateMachine));
+  }
+
+  getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
+    return run(() => {
+      const row = this.selectStateMachine.get(stateMachineArn);
+      return row === undefined ? undefined : toStateMachine(row);
+    });
+  }
+
+  listStateMachines(page: PageRequest<NameCursor>): Promise<Page<StateMachineRecord, NameCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const after = page.after;
+      const rows =
+        after === undefined
+          ? this.listStateMachinesFirst.all(page.limit + 1)
+          : this.listStateMachinesAfter.all(
+              after.creationDate,
+              after.creationDate,
+              after.arn,
+              page.limit + 1,
+            );
+      return namePage(rows.map(toStateMachine), page.limit, (m) => ({
+        creationDate: m.creationDate,
+        arn: m.stateMachineArn,
+      }));
+    });
+  }
+
+  updateStateMachine(
+    stateMachineArn: string,
+    revision: StateMachineRevision,
+    update: { updateDate: number; revisionId: string },
+  ): Promise<boolean> {
+    return run(() => this.updateStateMachineTx(stateMachineArn, revision, update));
+  }
+
+  deleteStateMachine(stateMachineArn: string): Promise<void> {
+    return run(() => {
+      this.deleteStateMachineTx(stateMachineArn);
+    });
+  }
+
+  getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {
+    return run(() => {
+      const row = this.selectRevision.get(stateMachineArn, revisionKey);
+      return row === undefined ? undefined : toRevision(row);
+    });
+  }
+
+  createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
+    return run(() => this.createExecutionTx(execution, first));
+  }
+
+  getExecution(executionArn: string): Promise<ExecutionRecord | undefined> {
+    return run(() => {
+      const row = this.selectExecution.get(executionArn);
+      return row === undefined ? undefined : toExecution(row);
+    });
+  }
+
+  listExecutions(
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const machine = filter.stateMachineArn;
+      const fetch = page.limit + 1;
+      const after = page.after;
+      let rows: ExecutionRow[];
+      if (filter.status === undefined) {
+        rows =
+          after === undefined
+            ? this.listExecutionsFirst.all(machine, fetch)
+            : this.listExecutionsAfter.all(machine, after.startDate, after.startDate, after.arn, fetch);
+      } else {
+        rows =
+          after === undefined
+            ? this.listExecutionsByStatusFirst.all(machine, filter.status, fetch)
+            : this.listExecutionsByStatusAfter.all(
+                machine,
+                filter.status,
+                after.startDate,
+                after.startDate,
+                after.arn,
+                fetch,
+              );
+      }
+      return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+        startDate: e.startDate,
+        arn: e.executionArn,
+      }));
+    });
+  }
+
+  loadThreads(executionArn: string): Promise<ThreadRecord[]> {
+    return run(() => this.selectThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord));
+  }
+
+  commitTransition(commit: TransitionCommit): Promise<boolean> {
+    return run(() => this.applyCommit(commit));
+  }
+
+  getHistory(query: HistoryQuery): Promise<HistoryEvent[]> {
+    return run(() => {
+      checkLimit(query.limit);
+      const rows = query.reverse
+        ? this.historyReverse.all(query.executionArn, query.afterId ?? Number.MAX_SAFE_INTEGER, query.limit)
+        : this.historyForward.all(query.executionArn, query.afterId ?? Number.MIN_SAFE_INTEGER, query.limit);
+      return rows.map(toHistoryEvent);
+    });
+  }
+
+  nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {
+    return run(() => {
+      const row = this.selectNextQueuedTask.get(activityArn);
+      return row === undefined ? undefined : toTask(row);
+    });
+  }
+
+  activitiesWithQueuedTasks(): Promise<string[]> {
+    return run(() => this.selectQueuedActivities.all().map((row) => row.activity_arn));
+  }
+
+  getActivityTask(token: string): Promise<ActivityTaskRecord | undefined> {
+    return run(() => {
+      const row = this.selectTask.get(token);
+      return row === undefined ? undefined : toTask(row);
+    });
+  }
+
+  dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
+    return run(() => {
+      checkLimit(limit);
+      return this.selectDueTimers.all(now, limit).map(toTimer);
+    });
+  }
+
+  nextTimerDue(): Promise<number | undefined> {
+    return run(() => this.selectNextTimerDue.get()?.due ?? undefined);
+  }
+
+  close(): Promise<void> {
+    return run(() => {
+      if (!this.db.open) return;
+      // Folding the WAL back leaves a single self-contained file behind.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    });
+  }
+}
+
+function migrate(db: Database.Database): void {
+  // The version is read inside an IMMEDIATE transaction so that two processes opening a fresh
+  // file at once do not both apply the same migration; each one commits with its version number.
+  const step = db.transaction((): boolean => {
+    const current = db.pragma('user_version', { simple: true });
+    if (typeof current !== 'number') throw new Error('cannot read the schema version');
+    if (current > sqliteMigrations.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this Stepwise understands (${sqliteMigrations.length})`,
+      );
+    }
+    const sql = sqliteMigrations[current];
+    if (sql === undefined) return false;
+    db.exec(sql);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // one migration per transaction
+  }
+}

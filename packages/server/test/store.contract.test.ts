@@ -1,0 +1,943 @@
+/**
+ * The store contract suite: every backend runs the same tests, because the runtime must not be
+ * able to tell them apart. A new backend adds one `storeContract(...)` call at the bottom.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import type { ActivityTaskRecord, HistoryEvent, ThreadRecord, TimerRecord } from '@stepwise/core';
+import { MemoryStore } from '../src/store/memory.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type {
+  ActivityRecord,
+  ExecutionCursor,
+  ExecutionRecord,
+  StateMachineRecord,
+  StateMachineRevision,
+  Store,
+  TransitionCommit,
+} from '../src/store/types.js';
+
+type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+
+const REGION = 'arn:aws:states:us-east-1:123456789012';
+
+function activityRecord(name: string, creationDate: number): ActivityRecord {
+  return { activityArn: `${REGION}:activity:${name}`, name, creationDate };
+}
+
+function revisionRecord(
+  stateMachineArn: string,
+  revisionKey: string,
+  createdAt: number,
+): StateMachineRevision {
+  return {
+    stateMachineArn,
+    revisionKey,
+    definition: JSON.stringify({
+      StartAt: 'A',
+      States: { A: { Type: 'Pass', End: true } },
+      Comment: revisionKey,
+    }),
+    roleArn: 'arn:aws:iam::123456789012:role/r',
+    loggingConfiguration: '{"level":"OFF"}',
+    tracingConfiguration: '{"enabled":false}',
+    createdAt,
+  };
+}
+
+function machineRecord(name: string, creationDate: number): StateMachineRecord {
+  const arn = `${REGION}:stateMachine:${name}`;
+  return {
+    stateMachineArn: arn,
+    name,
+    type: 'STANDARD',
+    status: 'ACTIVE',
+    creationDate,
+    current: revisionRecord(arn, `${name}-r0`, creationDate),
+  };
+}
+
+function executionRecord(machine: StateMachineRecord, name: string, startDate: number): ExecutionRecord {
+  return {
+    executionArn: `${REGION}:execution:${machine.name}:${name}`,
+    stateMachineArn: machine.stateMachineArn,
+    name,
+    status: 'RUNNING',
+    input: '{"n":1}',
+    startDate,
+    revisionKey: machine.current.revisionKey,
+    nextEventId: 1,
+    version: 0,
+    redriveCount: 0,
+  };
+}
+
+function event(id: number, type: string, timestamp = 1000 + id): HistoryEvent {
+  return {
+    id,
+    previousEventId: id - 1,
+    timestamp,
+    type,
+    detailsMember: 'passStateEventDetails',
+    details: { name: `s${id}`, nested: { list: [1, 'two', null, true] } },
+  };
+}
+
+function threadRecord(id: string, stateName: string, lastEventId: number): ThreadRecord {
+  return {
+    id,
+    parentId: id === 'root' ? null : 'root',
+    stateName,
+    enteredEventId: lastEventId,
+    lastEventId,
+    enteredTime: 5000,
+    input: { a: [1, 2, { b: null }] },
+    retryCounts: [0, 1],
+    wait: null,
+  };
+}
+
+function taskRecord(
+  token: string,
+  activityArn: string,
+  executionArn: string,
+  scheduledAt: number,
+  status: ActivityTaskRecord['status'] = 'queued',
+): ActivityTaskRecord {
+  return { token, activityArn, executionArn, threadId: 'root', input: '{"x":1}', status, scheduledAt };
+}
+
+function timerRecord(id: string, executionArn: string, dueAt: number): TimerRecord {
+  return { id, executionArn, threadId: 'root', kind: 'wait', dueAt };
+}
+
+/** The first transition of an execution: ExecutionStarted plus the root thread. */
+function firstCommit(execution: ExecutionRecord): TransitionCommit {
+  return {
+    executionArn: execution.executionArn,
+    expectedVersion: execution.version,
+    execution: { status: 'RUNNING', nextEventId: 2 },
+    events: [{ id: 1, previousEventId: 0, timestamp: execution.startDate, type: 'ExecutionStarted' }],
+    threadsPut: [threadRecord('root', 'A', 1)],
+    threadsDeleted: [],
+    tasksPut: [],
+    tasksDeleted: [],
+    timersPut: [],
+    timersDeleted: [],
+  };
+}
+
+function emptyCommit(executionArn: string, expectedVersion: number, nextEventId: number): TransitionCommit {
+  return {
+    executionArn,
+    expectedVersion,
+    execution: { status: 'RUNNING', nextEventId },
+    events: [],
+    threadsPut: [],
+    threadsDeleted: [],
+    tasksPut: [],
+    tasksDeleted: [],
+    timersPut: [],
+    timersDeleted: [],
+  };
+}
+
+async function startExecution(store: Store, execution: ExecutionRecord): Promise<void> {
+  const result = await store.createExecution(execution, firstCommit(execution));
+  assert.equal(result.created, true);
+}
+
+/** Everything an execution owns, for "nothing changed" comparisons. */
+async function snapshot(store: Store, executionArn: string, tokens: string[], now: number): Promise<unknown> {
+  return {
+    execution: await store.getExecution(executionArn),
+    history: await store.getHistory({ executionArn, reverse: false, limit: 1000 }),
+    threads: await store.loadThreads(executionArn),
+    tasks: await Promise.all(tokens.map((token) => store.getActivityTask(token))),
+    timers: await store.dueTimers(now, 1000),
+    nextTimer: await store.nextTimerDue(),
+  };
+}
+
+function storeContract(name: string, factory: StoreFactory): void {
+  async function withStore(test: (store: Store) => Promise<void>): Promise<void> {
+    const backend = await factory();
+    try {
+      await test(backend.store);
+    } finally {
+      await backend.cleanup();
+    }
+  }
+
+  void describe(`store contract: ${name}`, () => {
+    void it('creates activities idempotently by name, gets and deletes them', () =>
+      withStore(async (store) => {
+        const a = activityRecord('alpha', 100);
+        assert.deepEqual(await store.createActivity(a), a);
+        // Same name, different ARN and date: the stored one is answered and nothing is added.
+        const again = await store.createActivity({
+          ...a,
+          activityArn: `${a.activityArn}-x`,
+          creationDate: 999,
+        });
+        assert.deepEqual(again, a);
+        assert.deepEqual(await store.getActivity(a.activityArn), a);
+        assert.equal(await store.getActivity(`${a.activityArn}-x`), undefined);
+        assert.deepEqual((await store.listActivities({ limit: 10 })).items, [a]);
+
+        await store.deleteActivity(a.activityArn);
+        await store.deleteActivity(a.activityArn);
+        await store.deleteActivity(`${REGION}:activity:never`);
+        assert.equal(await store.getActivity(a.activityArn), undefined);
+        // The name is free again once deleted.
+        const b = { ...a, creationDate: 200 };
+        assert.deepEqual(await store.createActivity(b), b);
+      }));
+
+    void it('lists activities in keyset pages ordered by creation date then ARN', () =>
+      withStore(async (store) => {
+        const all = [
+          activityRecord('e', 300),
+          activityRecord('b', 100),
+          activityRecord('d', 200),
+          activityRecord('a', 200),
+          activityRecord('c', 100),
+        ];
+        for (const a of all) await store.createActivity(a);
+        const expected = [...all].sort(
+          (x, y) => x.creationDate - y.creationDate || (x.name < y.name ? -1 : 1),
+        );
+
+        const seen: ActivityRecord[] = [];
+        let page = await store.listActivities({ limit: 2 });
+        const pages = [page];
+        while (page.next !== undefined) {
+          page = await store.listActivities({ limit: 2, after: page.next });
+          pages.push(page);
+        }
+        for (const p of pages) seen.push(...p.items);
+        assert.deepEqual(seen, expected);
+        assert.deepEqual(
+          pages.map((p) => p.items.length),
+          [2, 2, 1],
+        );
+        assert.deepEqual(pages[0]?.next, { creationDate: 100, arn: `${REGION}:activity:c` });
+
+        // An exact fit has no `next`: the extra row fetched tells there is nothing more.
+        const exact = await store.listActivities({ limit: 5 });
+        assert.equal(exact.items.length, 5);
+        assert.equal(exact.next, undefined);
+        assert.deepEqual(
+          await store.listActivities({
+            limit: 3,
+            after: { creationDate: 300, arn: all[0]?.activityArn ?? '' },
+          }),
+          {
+            items: [],
+          },
+        );
+      }));
+
+    void it('creates, gets, updates, lists and deletes state machines', () =>
+      withStore(async (store) => {
+        const m = machineRecord('flow', 1000);
+        assert.deepEqual(await store.createStateMachine(m), { created: true });
+        const dup = await store.createStateMachine({
+          ...m,
+          current: revisionRecord(m.stateMachineArn, 'other', 5),
+        });
+        assert.deepEqual(dup, { created: false, existing: m });
+        assert.deepEqual(await store.getStateMachine(m.stateMachineArn), m);
+        assert.equal(await store.getStateMachine(`${m.stateMachineArn}-missing`), undefined);
+        assert.equal(m.updateDate, undefined);
+        assert.equal(
+          Object.hasOwn((await store.getStateMachine(m.stateMachineArn)) ?? {}, 'revisionId'),
+          false,
+        );
+
+        const r1 = revisionRecord(m.stateMachineArn, 'flow-r1', 2000);
+        assert.equal(
+          await store.updateStateMachine(m.stateMachineArn, r1, { updateDate: 2000, revisionId: 'rev-1' }),
+          true,
+        );
+        const updated = await store.getStateMachine(m.stateMachineArn);
+        assert.deepEqual(updated, { ...m, updateDate: 2000, revisionId: 'rev-1', current: r1 });
+        assert.deepEqual(await store.getRevision(m.stateMachineArn, 'flow-r1'), r1);
+        assert.deepEqual(await store.getRevision(m.stateMachineArn, m.current.revisionKey), m.current);
+        assert.equal(await store.getRevision(m.stateMachineArn, 'nope'), undefined);
+
+        const missing = revisionRecord(`${REGION}:stateMachine:ghost`, 'g1', 1);
+        assert.equal(
+          await store.updateStateMachine(missing.stateMachineArn, missing, {
+            updateDate: 1,
+            revisionId: 'x',
+          }),
+          false,
+        );
+        assert.equal(await store.getRevision(missing.stateMachineArn, 'g1'), undefined);
+
+        const others = [machineRecord('b', 500), machineRecord('c', 1000), machineRecord('a', 3000)];
+        for (const o of others) await store.createStateMachine(o);
+        const first = await store.listStateMachines({ limit: 2 });
+        assert.deepEqual(
+          first.items.map((x) => x.name),
+          ['b', 'c'],
+        );
+        assert.ok(first.next);
+        const second = await store.listStateMachines({ limit: 2, after: first.next });
+        assert.deepEqual(
+          second.items.map((x) => x.name),
+          ['flow', 'a'],
+        );
+        assert.equal(second.next, undefined);
+        assert.deepEqual(second.items[0], updated);
+
+        await store.deleteStateMachine(m.stateMachineArn);
+        await store.deleteStateMachine(m.stateMachineArn);
+        assert.equal(await store.getStateMachine(m.stateMachineArn), undefined);
+        assert.deepEqual(
+          (await store.listStateMachines({ limit: 10 })).items.map((x) => x.name),
+          ['b', 'c', 'a'],
+        );
+      }));
+
+    void it('keeps the revisions that executions refer to after a state machine is deleted', () =>
+      withStore(async (store) => {
+        const m = machineRecord('keep', 1000);
+        await store.createStateMachine(m);
+        await startExecution(store, executionRecord(m, 'e1', 1100));
+        const r1 = revisionRecord(m.stateMachineArn, 'keep-r1', 2000);
+        await store.updateStateMachine(m.stateMachineArn, r1, { updateDate: 2000, revisionId: 'rev-1' });
+
+        await store.deleteStateMachine(m.stateMachineArn);
+        assert.deepEqual(await store.getRevision(m.stateMachineArn, m.current.revisionKey), m.current);
+        assert.equal(await store.getRevision(m.stateMachineArn, 'keep-r1'), undefined);
+        assert.equal((await store.getExecution(executionRecord(m, 'e1', 0).executionArn))?.name, 'e1');
+      }));
+
+    void it('creates an execution together with its first transition, or answers the existing one', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = { ...executionRecord(m, 'run', 5000), traceHeader: 'Root=1-abc' };
+        assert.deepEqual(await store.createExecution(execution, firstCommit(execution)), { created: true });
+
+        const stored = await store.getExecution(execution.executionArn);
+        const expected: ExecutionRecord = { ...execution, nextEventId: 2, version: 1 };
+        assert.deepEqual(stored, expected);
+        assert.deepEqual(
+          await store.getHistory({ executionArn: execution.executionArn, reverse: false, limit: 10 }),
+          [{ id: 1, previousEventId: 0, timestamp: 5000, type: 'ExecutionStarted' }],
+        );
+        assert.deepEqual(await store.loadThreads(execution.executionArn), [threadRecord('root', 'A', 1)]);
+
+        const other = { ...execution, input: '{"different":true}', startDate: 9999 };
+        const second = await store.createExecution(other, {
+          ...firstCommit(other),
+          events: [event(1, 'ExecutionStarted'), event(2, 'PassStateEntered')],
+        });
+        assert.deepEqual(second, { created: false, existing: expected });
+        assert.equal(
+          (await store.getHistory({ executionArn: execution.executionArn, reverse: false, limit: 10 }))
+            .length,
+          1,
+        );
+        assert.equal(await store.getExecution(`${execution.executionArn}-missing`), undefined);
+      }));
+
+    void it('applies a transition atomically and refuses a stale version without writing anything', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'e', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        const activityArn = `${REGION}:activity:work`;
+        const oldTimer = timerRecord('t-old', arn, 4000);
+        const oldTask = taskRecord('tok-old', activityArn, arn, 1500);
+
+        // Version 1 → 2: events, a second thread, a task and a timer.
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 1, 4),
+            events: [event(2, 'PassStateEntered'), event(3, 'TaskStateEntered')],
+            threadsPut: [threadRecord('root', 'B', 3), threadRecord('child', 'C', 3)],
+            tasksPut: [oldTask],
+            timersPut: [oldTimer],
+          }),
+          true,
+        );
+
+        // Version 2 → 3: every kind of write at once.
+        const newTask = { ...taskRecord('tok-new', activityArn, arn, 1600), workerName: 'w1' };
+        const movedTimer = { ...oldTimer, dueAt: 9000, kind: 'retry' as const };
+        const secondTimer = timerRecord('t-2', arn, 3000);
+        assert.equal(
+          await store.commitTransition({
+            executionArn: arn,
+            expectedVersion: 2,
+            execution: {
+              status: 'FAILED',
+              nextEventId: 6,
+              output: '{"done":1}',
+              error: null,
+              cause: 'because',
+              stopDate: 7777,
+            },
+            events: [
+              event(4, 'TaskFailed'),
+              { id: 5, previousEventId: 4, timestamp: 7777, type: 'ExecutionFailed' },
+            ],
+            threadsPut: [threadRecord('root', 'D', 5)],
+            threadsDeleted: ['child'],
+            tasksPut: [newTask],
+            tasksDeleted: ['tok-old'],
+            timersPut: [movedTimer, secondTimer],
+            timersDeleted: [],
+          }),
+          true,
+        );
+
+        const expected: ExecutionRecord = {
+          ...execution,
+          status: 'FAILED',
+          nextEventId: 6,
+          output: '{"done":1}',
+          error: null,
+          cause: 'because',
+          stopDate: 7777,
+          version: 3,
+        };
+        assert.deepEqual(await store.getExecution(arn), expected);
+        const history = await store.getHistory({ executionArn: arn, reverse: false, limit: 100 });
+        assert.deepEqual(
+          history.map((e) => e.id),
+          [1, 2, 3, 4, 5],
+        );
+        assert.deepEqual(history[1], event(2, 'PassStateEntered'));
+        assert.deepEqual(history[4], { id: 5, previousEventId: 4, timestamp: 7777, type: 'ExecutionFailed' });
+        assert.deepEqual(await store.loadThreads(arn), [threadRecord('root', 'D', 5)]);
+        assert.equal(await store.getActivityTask('tok-old'), undefined);
+        assert.deepEqual(await store.getActivityTask('tok-new'), newTask);
+        assert.deepEqual(await store.dueTimers(10_000, 10), [secondTimer, movedTimer]);
+
+        // A patch without optional members leaves the stored ones as they are.
+        assert.equal(await store.commitTransition(emptyCommit(arn, 3, 6)), true);
+        assert.deepEqual(await store.getExecution(arn), { ...expected, status: 'RUNNING', version: 4 });
+
+        const tokens = ['tok-old', 'tok-new', 'tok-stale'];
+        const before = await snapshot(store, arn, tokens, 10_000);
+        const stale: TransitionCommit = {
+          executionArn: arn,
+          expectedVersion: 3,
+          execution: { status: 'SUCCEEDED', nextEventId: 7, output: '"x"', stopDate: 1 },
+          events: [event(6, 'ExecutionSucceeded')],
+          threadsPut: [threadRecord('late', 'Z', 6)],
+          threadsDeleted: ['root'],
+          tasksPut: [taskRecord('tok-stale', activityArn, arn, 1)],
+          tasksDeleted: ['tok-new'],
+          timersPut: [timerRecord('t-stale', arn, 1)],
+          timersDeleted: ['t-2'],
+        };
+        assert.equal(await store.commitTransition(stale), false);
+        assert.equal(await store.commitTransition({ ...stale, expectedVersion: 99 }), false);
+        assert.equal(await store.commitTransition({ ...stale, executionArn: `${arn}-missing` }), false);
+        assert.deepEqual(await snapshot(store, arn, tokens, 10_000), before);
+
+        // A commit that fails part-way (an event id already taken) must not leave earlier writes.
+        await assert.rejects(
+          store.commitTransition({ ...stale, expectedVersion: 4, events: [event(6, 'X'), event(2, 'Dup')] }),
+        );
+        await assert.rejects(
+          store.commitTransition({ ...stale, expectedVersion: 4, events: [event(6, 'X'), event(6, 'Dup')] }),
+        );
+        assert.deepEqual(await snapshot(store, arn, tokens, 10_000), before);
+      }));
+
+    void it('lists executions newest first, by status, in keyset pages', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const other = machineRecord('other', 1);
+        const starts: [string, number][] = [
+          ['e1', 100],
+          ['e2', 300],
+          ['e3', 200],
+          ['e4', 300],
+          ['e5', 50],
+          ['e6', 300],
+        ];
+        for (const [name, start] of starts) await startExecution(store, executionRecord(m, name, start));
+        await startExecution(store, executionRecord(other, 'x', 1000));
+        // Finish e4 and e1.
+        for (const name of ['e4', 'e1']) {
+          const arn = executionRecord(m, name, 0).executionArn;
+          assert.equal(
+            await store.commitTransition({
+              ...emptyCommit(arn, 1, 2),
+              execution: { status: 'SUCCEEDED', nextEventId: 2, stopDate: 400 },
+            }),
+            true,
+          );
+        }
+
+        const all = await store.listExecutions({ stateMachineArn: m.stateMachineArn }, { limit: 100 });
+        assert.deepEqual(
+          all.items.map((e) => e.name),
+          ['e2', 'e4', 'e6', 'e3', 'e1', 'e5'],
+        );
+        assert.equal(all.next, undefined);
+        assert.equal(all.items[1]?.status, 'SUCCEEDED');
+
+        const names: string[] = [];
+        let page = await store.listExecutions({ stateMachineArn: m.stateMachineArn }, { limit: 2 });
+        names.push(...page.items.map((e) => e.name));
+        assert.deepEqual(page.next, { startDate: 300, arn: executionRecord(m, 'e4', 0).executionArn });
+        while (page.next !== undefined) {
+          page = await store.listExecutions(
+            { stateMachineArn: m.stateMachineArn },
+            { limit: 2, after: page.next },
+          );
+          names.push(...page.items.map((e) => e.name));
+        }
+        assert.deepEqual(names, ['e2', 'e4', 'e6', 'e3', 'e1', 'e5']);
+
+        const running = await store.listExecutions(
+          { stateMachineArn: m.stateMachineArn, status: 'RUNNING' },
+          { limit: 3 },
+        );
+        assert.deepEqual(
+          running.items.map((e) => e.name),
+          ['e2', 'e6', 'e3'],
+        );
+        assert.ok(running.next);
+        const rest = await store.listExecutions(
+          { stateMachineArn: m.stateMachineArn, status: 'RUNNING' },
+          { limit: 3, after: running.next },
+        );
+        assert.deepEqual(rest, {
+          items: [await store.getExecution(executionRecord(m, 'e5', 0).executionArn)],
+        });
+        const done = await store.listExecutions(
+          { stateMachineArn: m.stateMachineArn, status: 'SUCCEEDED' },
+          { limit: 10 },
+        );
+        assert.deepEqual(
+          done.items.map((e) => e.name),
+          ['e4', 'e1'],
+        );
+        assert.deepEqual(
+          await store.listExecutions(
+            { stateMachineArn: m.stateMachineArn, status: 'ABORTED' },
+            { limit: 10 },
+          ),
+          { items: [] },
+        );
+        assert.deepEqual(
+          await store.listExecutions({ stateMachineArn: `${REGION}:stateMachine:none` }, { limit: 10 }),
+          {
+            items: [],
+          },
+        );
+      }));
+
+    void it('keeps execution pages stable while executions are being started', () =>
+      withStore(async (store) => {
+        const m = machineRecord('busy', 1);
+        const original: string[] = [];
+        // Many share a start time, so the ARN tie-break is exercised across page boundaries.
+        for (let i = 0; i < 40; i++) {
+          const execution = executionRecord(
+            m,
+            `orig-${String(i).padStart(2, '0')}`,
+            10_000 + Math.floor(i / 4) * 10,
+          );
+          original.push(execution.executionArn);
+          await startExecution(store, execution);
+        }
+        const seen: string[] = [];
+        let after: ExecutionCursor | undefined;
+        let round = 0;
+        for (;;) {
+          const page = await store.listExecutions(
+            { stateMachineArn: m.stateMachineArn },
+            after === undefined ? { limit: 7 } : { limit: 7, after },
+          );
+          seen.push(...page.items.map((e) => e.executionArn));
+          if (page.next === undefined) break;
+          after = page.next;
+          // New executions both newer than everything and at the cursor's own start time.
+          await startExecution(store, executionRecord(m, `new-a-${round}`, 50_000 + round));
+          await startExecution(store, executionRecord(m, `aaa-${round}`, page.next.startDate));
+          await startExecution(store, executionRecord(m, `zzz-${round}`, page.next.startDate));
+          round++;
+        }
+        assert.equal(new Set(seen).size, seen.length, 'no execution is listed twice');
+        for (const arn of original) assert.ok(seen.includes(arn), `${arn} was skipped`);
+        // Order holds across pages, including for rows inserted behind the cursor.
+        const listed = await Promise.all(seen.map((arn) => store.getExecution(arn)));
+        for (let i = 1; i < listed.length; i++) {
+          const prev = listed[i - 1];
+          const cur = listed[i];
+          assert.ok(prev && cur);
+          assert.ok(
+            prev.startDate > cur.startDate ||
+              (prev.startDate === cur.startDate && prev.executionArn < cur.executionArn),
+          );
+        }
+      }));
+
+    void it('reads history forwards and backwards with an exclusive bound', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'h', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        let version = 1;
+        // Several commits, so pages span transitions.
+        for (let next = 2; next <= 20; next += 3) {
+          const events = [next, next + 1, next + 2].filter((id) => id <= 20).map((id) => event(id, `E${id}`));
+          const last = events[events.length - 1]?.id ?? next;
+          assert.equal(
+            await store.commitTransition({ ...emptyCommit(arn, version, last + 1), events }),
+            true,
+          );
+          version++;
+        }
+        const other = executionRecord(m, 'other', 1000);
+        await startExecution(store, other);
+
+        const ids = async (q: { reverse: boolean; afterId?: number; limit: number }): Promise<number[]> =>
+          (await store.getHistory({ executionArn: arn, ...q })).map((e) => e.id);
+        const range = (from: number, to: number): number[] =>
+          Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => (from <= to ? from + i : from - i));
+
+        assert.deepEqual(await ids({ reverse: false, limit: 100 }), range(1, 20));
+        assert.deepEqual(await ids({ reverse: true, limit: 100 }), range(20, 1));
+        assert.deepEqual(await ids({ reverse: false, limit: 5 }), range(1, 5));
+        assert.deepEqual(await ids({ reverse: false, afterId: 5, limit: 5 }), range(6, 10));
+        assert.deepEqual(await ids({ reverse: false, afterId: 18, limit: 5 }), [19, 20]);
+        assert.deepEqual(await ids({ reverse: false, afterId: 20, limit: 5 }), []);
+        assert.deepEqual(await ids({ reverse: true, limit: 4 }), range(20, 17));
+        assert.deepEqual(await ids({ reverse: true, afterId: 17, limit: 4 }), range(16, 13));
+        assert.deepEqual(await ids({ reverse: true, afterId: 3, limit: 4 }), [2, 1]);
+        assert.deepEqual(await ids({ reverse: true, afterId: 1, limit: 4 }), []);
+
+        // Paging forward by the last id seen covers each event once.
+        const paged: number[] = [];
+        let afterId: number | undefined;
+        for (;;) {
+          const page = await ids(
+            afterId === undefined ? { reverse: false, limit: 6 } : { reverse: false, afterId, limit: 6 },
+          );
+          if (page.length === 0) break;
+          paged.push(...page);
+          afterId = page[page.length - 1];
+        }
+        assert.deepEqual(paged, range(1, 20));
+
+        const full = await store.getHistory({ executionArn: arn, reverse: false, afterId: 9, limit: 1 });
+        assert.deepEqual(full, [event(10, 'E10')]);
+        assert.deepEqual(
+          await store.getHistory({ executionArn: other.executionArn, reverse: true, limit: 10 }),
+          [{ id: 1, previousEventId: 0, timestamp: 1000, type: 'ExecutionStarted' }],
+        );
+        assert.deepEqual(
+          await store.getHistory({ executionArn: `${arn}-missing`, reverse: false, limit: 10 }),
+          [],
+        );
+      }));
+
+    void it('hands out queued activity tasks oldest first, per activity', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'tasks', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        const a1 = `${REGION}:activity:one`;
+        const a2 = `${REGION}:activity:two`;
+        const a3 = `${REGION}:activity:three`;
+
+        assert.equal(await store.nextQueuedTask(a1), undefined);
+        assert.deepEqual(await store.activitiesWithQueuedTasks(), []);
+
+        const tasks = [
+          taskRecord('t-c', a1, arn, 300),
+          taskRecord('t-b', a1, arn, 200),
+          taskRecord('t-a', a1, arn, 300),
+          taskRecord('t-d', a2, arn, 100),
+          { ...taskRecord('t-e', a3, arn, 50, 'started'), workerName: 'busy' },
+        ];
+        assert.equal(await store.commitTransition({ ...emptyCommit(arn, 1, 2), tasksPut: tasks }), true);
+
+        assert.deepEqual(await store.nextQueuedTask(a1), tasks[1]);
+        assert.deepEqual(await store.nextQueuedTask(a2), tasks[3]);
+        assert.equal(await store.nextQueuedTask(a3), undefined, 'started tasks are not queued');
+        assert.deepEqual(await store.activitiesWithQueuedTasks(), [a1, a2].sort());
+        assert.deepEqual(await store.getActivityTask('t-e'), tasks[4]);
+        assert.equal(await store.getActivityTask('t-zz'), undefined);
+
+        // Starting t-b (an upsert to 'started') moves the queue on; same-time ties go by token.
+        const started = { ...taskRecord('t-b', a1, arn, 200, 'started'), workerName: 'w' };
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 2),
+            tasksPut: [started],
+            tasksDeleted: ['t-d'],
+          }),
+          true,
+        );
+        assert.deepEqual(await store.getActivityTask('t-b'), started);
+        assert.deepEqual(await store.nextQueuedTask(a1), tasks[2]);
+        assert.equal(await store.nextQueuedTask(a2), undefined);
+        assert.deepEqual(await store.activitiesWithQueuedTasks(), [a1]);
+
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 3, 2),
+            tasksDeleted: ['t-a', 't-c', 't-b', 't-missing'],
+          }),
+          true,
+        );
+        assert.equal(await store.nextQueuedTask(a1), undefined);
+        assert.deepEqual(await store.activitiesWithQueuedTasks(), []);
+        assert.equal(await store.getActivityTask('t-b'), undefined);
+      }));
+
+    void it('answers due timers earliest first and the next due time', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'timers', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        assert.equal(await store.nextTimerDue(), undefined);
+        assert.deepEqual(await store.dueTimers(Number.MAX_SAFE_INTEGER, 10), []);
+
+        const timers = [
+          timerRecord('t3', arn, 3000),
+          timerRecord('t1', arn, 1000),
+          timerRecord('t2b', arn, 2000),
+          timerRecord('t2a', arn, 2000),
+          { ...timerRecord('t4', arn, 4000), kind: 'executionTimeout' as const, threadId: 'root' },
+        ];
+        assert.equal(await store.commitTransition({ ...emptyCommit(arn, 1, 2), timersPut: timers }), true);
+
+        assert.equal(await store.nextTimerDue(), 1000);
+        assert.deepEqual(await store.dueTimers(999, 10), []);
+        assert.deepEqual(
+          (await store.dueTimers(2000, 10)).map((t) => t.id),
+          ['t1', 't2a', 't2b'],
+        );
+        assert.deepEqual(
+          (await store.dueTimers(10_000, 2)).map((t) => t.id),
+          ['t1', 't2a'],
+        );
+        assert.deepEqual(await store.dueTimers(4000, 10), [
+          timers[1],
+          timers[3],
+          timers[2],
+          timers[0],
+          timers[4],
+        ]);
+
+        // Re-arming a timer moves it; deleting takes it out of both answers.
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 2),
+            timersPut: [timerRecord('t1', arn, 5000)],
+            timersDeleted: ['t2a', 't2b', 'unknown'],
+          }),
+          true,
+        );
+        assert.equal(await store.nextTimerDue(), 3000);
+        assert.deepEqual(
+          (await store.dueTimers(10_000, 10)).map((t) => [t.id, t.dueAt]),
+          [
+            ['t3', 3000],
+            ['t4', 4000],
+            ['t1', 5000],
+          ],
+        );
+        assert.equal(
+          await store.commitTransition({ ...emptyCommit(arn, 3, 2), timersDeleted: ['t1', 't3', 't4'] }),
+          true,
+        );
+        assert.equal(await store.nextTimerDue(), undefined);
+      }));
+
+    void it('does not let callers change stored records through references', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        await store.createStateMachine(m);
+        m.current.definition = 'mutated';
+        const got = await store.getStateMachine(m.stateMachineArn);
+        assert.ok(got);
+        assert.notEqual(got.current.definition, 'mutated');
+        got.name = 'changed';
+        assert.equal((await store.getStateMachine(m.stateMachineArn))?.name, 'm');
+
+        const execution = executionRecord(m, 'e', 10);
+        const first = firstCommit(execution);
+        await store.createExecution(execution, first);
+        const thread = first.threadsPut[0];
+        assert.ok(thread);
+        thread.retryCounts.push(42);
+        execution.status = 'ABORTED';
+        const loaded = await store.loadThreads(execution.executionArn);
+        assert.deepEqual(loaded[0]?.retryCounts, [0, 1]);
+        loaded[0]?.retryCounts.push(7);
+        assert.deepEqual((await store.loadThreads(execution.executionArn))[0]?.retryCounts, [0, 1]);
+        assert.equal((await store.getExecution(execution.executionArn))?.status, 'RUNNING');
+
+        const events = [event(2, 'E')];
+        await store.commitTransition({ ...emptyCommit(execution.executionArn, 1, 3), events });
+        const e = events[0];
+        assert.ok(e?.details);
+        e.details.name = 'mutated';
+        const history = await store.getHistory({
+          executionArn: execution.executionArn,
+          reverse: true,
+          limit: 1,
+        });
+        assert.equal(history[0]?.details?.name, 's2');
+      }));
+  });
+}
+
+storeContract('memory', () =>
+  Promise.resolve({ store: new MemoryStore(), cleanup: () => Promise.resolve() }),
+);
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'stepwise-store-'));
+}
+
+storeContract('sqlite', () => {
+  const dir = tempDir();
+  // A nested path: open() must create the parent directory itself.
+  const store = SqliteStore.open(path.join(dir, 'data', 'stepwise.db'));
+  return Promise.resolve({
+    store,
+    cleanup: async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  });
+});
+
+void describe('sqlite store durability', () => {
+  void it('keeps its data across close and reopen', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'stepwise.db');
+      const store = SqliteStore.open(file);
+      const m = machineRecord('durable', 1);
+      await store.createStateMachine(m);
+      await store.createActivity(activityRecord('act', 2));
+      const execution = executionRecord(m, 'e', 10);
+      await startExecution(store, execution);
+      await store.commitTransition({
+        ...emptyCommit(execution.executionArn, 1, 3),
+        events: [event(2, 'E2')],
+        tasksPut: [taskRecord('tok', `${REGION}:activity:act`, execution.executionArn, 20)],
+        timersPut: [timerRecord('tm', execution.executionArn, 30)],
+      });
+      await store.close();
+      await store.close();
+      // After a clean close the WAL is folded back into the main file.
+      assert.equal(fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0, 0);
+
+      const reopened = SqliteStore.open(file);
+      try {
+        assert.deepEqual(await reopened.getStateMachine(m.stateMachineArn), m);
+        assert.equal((await reopened.getActivity(`${REGION}:activity:act`))?.name, 'act');
+        assert.equal((await reopened.getExecution(execution.executionArn))?.version, 2);
+        assert.equal(
+          (await reopened.getHistory({ executionArn: execution.executionArn, reverse: false, limit: 10 }))
+            .length,
+          2,
+        );
+        assert.equal((await reopened.nextQueuedTask(`${REGION}:activity:act`))?.token, 'tok');
+        assert.equal(await reopened.nextTimerDue(), 30);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('keeps committed data when the writing process is killed with SIGKILL', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'stepwise.db');
+      const storeUrl = pathToFileURL(path.resolve(import.meta.dirname, '../src/store/sqlite.ts')).href;
+      // The child commits 200 transitions, says so, then waits to be killed without closing.
+      const script = `
+        import { SqliteStore } from ${JSON.stringify(storeUrl)};
+        const store = SqliteStore.open(${JSON.stringify(file)});
+        const arn = 'arn:aws:states:us-east-1:123456789012:execution:m:killed';
+        const base = { executionArn: arn, threadsDeleted: [], tasksPut: [], tasksDeleted: [], timersPut: [], timersDeleted: [] };
+        await store.createExecution(
+          { executionArn: arn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m', name: 'killed',
+            status: 'RUNNING', input: '{}', startDate: 1, revisionKey: 'r', nextEventId: 1, version: 0, redriveCount: 0 },
+          { ...base, expectedVersion: 0, execution: { status: 'RUNNING', nextEventId: 2 },
+            events: [{ id: 1, previousEventId: 0, timestamp: 1, type: 'ExecutionStarted' }], threadsPut: [] },
+        );
+        for (let v = 1; v <= 200; v++) {
+          await store.commitTransition({ ...base, expectedVersion: v, execution: { status: 'RUNNING', nextEventId: v + 2 },
+            events: [{ id: v + 1, previousEventId: v, timestamp: v, type: 'Step', details: { v } }],
+            threadsPut: [{ id: 'root', parentId: null, stateName: 'S' + v, enteredEventId: v + 1, lastEventId: v + 1,
+              enteredTime: v, input: {}, retryCounts: [], wait: null }] });
+        }
+        process.stdout.write('committed\\n');
+        setInterval(() => {}, 1000);
+      `;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: path.resolve(import.meta.dirname, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, signal) => resolve(signal)),
+      );
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('committed')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+      });
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+      assert.ok(
+        fs.existsSync(`${file}-wal`),
+        'the commits are still in the WAL, not checkpointed by a close',
+      );
+
+      const store = SqliteStore.open(file);
+      try {
+        const arn = 'arn:aws:states:us-east-1:123456789012:execution:m:killed';
+        const execution = await store.getExecution(arn);
+        assert.ok(execution);
+        assert.equal(execution.version, 201);
+        assert.equal(execution.nextEventId, 202);
+        const last = await store.getHistory({ executionArn: arn, reverse: true, limit: 1 });
+        assert.deepEqual(last, [
+          { id: 201, previousEventId: 200, timestamp: 200, type: 'Step', details: { v: 200 } },
+        ]);
+        assert.equal((await store.loadThreads(arn))[0]?.stateName, 'S200');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
