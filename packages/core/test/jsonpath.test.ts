@@ -30,7 +30,7 @@ const eq = (path: string, expected: Json, input: Json = store, context: Json = n
   assert.deepEqual(evaluatePath(path, input, context), expected, path);
 };
 
-test('definite paths return the value itself', () => {
+void test('definite paths return the value itself', () => {
   eq('$', store);
   eq('$.expensive', 10);
   eq('$.store.bicycle.color', 'red');
@@ -42,7 +42,7 @@ test('definite paths return the value itself', () => {
   eq('$.a', null, { a: null });
 });
 
-test('field names: hyphens, unicode, quotes and blanks in brackets', () => {
+void test('field names: hyphens, unicode, quotes and blanks in brackets', () => {
   const input = { 'error-info': 1, 'ünï ✓': 2, 'a b': 3, "it's": 4, 'a.b': 5, '': 6 };
   eq('$.error-info', 1, input);
   eq('$.ünï✓', 7, { 'ünï✓': 7 });
@@ -55,7 +55,7 @@ test('field names: hyphens, unicode, quotes and blanks in brackets', () => {
   assert.equal(isValidPath('$.a b'), false, 'Jayway refuses blanks in dot notation');
 });
 
-test('indefinite paths return arrays of matches', () => {
+void test('indefinite paths return arrays of matches', () => {
   eq('$.store.book[*].author', ['Nigel Rees', 'Evelyn Waugh', 'Herman Melville', 'J. R. R. Tolkien']);
   eq('$..author', ['Nigel Rees', 'Evelyn Waugh', 'Herman Melville', 'J. R. R. Tolkien']);
   eq('$.store..price', [8.95, 12.99, 8.99, 22.99, 19.95]);
@@ -74,7 +74,7 @@ test('indefinite paths return arrays of matches', () => {
   eq('$..isbn', ['0-553', '0-395']);
 });
 
-test('filters', () => {
+void test('filters', () => {
   eq('$.store.book[?(@.isbn)].title', ['Moby Dick', 'LOTR']);
   eq('$.store.book[?(!@.isbn)].title', ['Sayings', 'Sword']);
   eq('$.store.book[?(@.price < 10)].title', ['Sayings', 'Moby Dick']);
@@ -84,7 +84,7 @@ test('filters', () => {
   eq('$.store.book[?(@.category != "fiction")].title', ['Sayings']);
   eq("$.store.book[?(@.category == 'fiction' && @.price < 10)].title", ['Moby Dick']);
   eq("$.store.book[?(@.category == 'reference' || @.price > 20)].title", ['Sayings', 'LOTR']);
-  eq("$.store.book[?((@.price > 20 || @.price < 9) && @.isbn)].title", ['Moby Dick', 'LOTR']);
+  eq('$.store.book[?((@.price > 20 || @.price < 9) && @.isbn)].title', ['Moby Dick', 'LOTR']);
   eq('$.store.book[?(@.author =~ /.*melville/i)].title', ['Moby Dick']);
   eq('$.store.book[?(@.author =~ /Melville/)].title', [], store);
   eq("$.store.book[?(@.category in ['reference', 'poetry'])].title", ['Sayings']);
@@ -103,7 +103,7 @@ test('filters', () => {
   eq('$..[?(@.price > 20)].title', ['LOTR']);
 });
 
-test('indefinite paths never fail, even through missing parents', () => {
+void test('indefinite paths never fail, even through missing parents', () => {
   eq('$[*]', [], {});
   eq('$.items[1:]', [], {});
   eq('$.item.items[*]', [], {});
@@ -114,7 +114,7 @@ test('indefinite paths never fail, even through missing parents', () => {
   eq('$..x', [], 5);
 });
 
-test('context paths query the context object', () => {
+void test('context paths query the context object', () => {
   const context = { Execution: { Input: { a: 1 }, Name: 'n' }, Map: { Item: { Index: 2 } } };
   eq('$$', context, {}, context);
   eq('$$.Execution.Name', 'n', {}, context);
@@ -122,7 +122,7 @@ test('context paths query the context object', () => {
   eq('$$.Execution.Input.a', 1, {}, context);
 });
 
-test('variables resolve through the lookup', () => {
+void test('variables resolve through the lookup', () => {
   const vars: Record<string, Json> = { answer: { x: [1, 2] } };
   const lookup = (name: string): Json | undefined => vars[name];
   assert.deepEqual(evaluatePath('$answer', {}, null, lookup), { x: [1, 2] });
@@ -132,7 +132,7 @@ test('variables resolve through the lookup', () => {
   assert.equal(lookupPath('$answer', {}, null).found, false);
 });
 
-test('a definite miss throws PathError with Jayway wording', () => {
+void test('a definite miss throws PathError with Jayway wording', () => {
   assert.throws(
     () => evaluatePath('$.X', { a: 1 }, null),
     (error: unknown) => error instanceof PathError && error.kind === 'missing',
@@ -158,7 +158,7 @@ test('a definite miss throws PathError with Jayway wording', () => {
   assert.equal(lookupPath('$.__proto__', {}, null).found, false);
 });
 
-test('syntax', () => {
+void test('syntax', () => {
   for (const good of [
     '$',
     '$.a',
@@ -190,7 +190,24 @@ test('syntax', () => {
   ]) {
     assert.equal(isValidPath(good), true, good);
   }
-  for (const bad of ['', 'a', '.a', '$.', '$..', '$a b', '$.a b', '$[a]', '$[', '$[0', "$['a", '$.a[?(@.x]', '$.a[::2]', '$.a.length()', '$ .a', '$@']) {
+  for (const bad of [
+    '',
+    'a',
+    '.a',
+    '$.',
+    '$..',
+    '$a b',
+    '$.a b',
+    '$[a]',
+    '$[',
+    '$[0',
+    "$['a",
+    '$.a[?(@.x]',
+    '$.a[::2]',
+    '$.a.length()',
+    '$ .a',
+    '$@',
+  ]) {
     assert.equal(isValidPath(bad), false, bad);
   }
   assert.throws(
@@ -204,22 +221,32 @@ test('syntax', () => {
   assert.equal(parsePath('$.a[0,1]').definite, false);
 });
 
-test('reference paths name a single node', () => {
+void test('reference paths name a single node', () => {
   for (const good of ['$', '$.a', "$['a'].b[0]", '$.a[-1]', '$$.Execution.Input', '$.error-info']) {
     assert.equal(isValidReferencePath(good), true, good);
   }
-  for (const bad of ['$.a[*]', '$..a', '$.a[0:1]', '$.a[0,1]', "$['a','b']", '$.a[?(@.x)]', '$.*', '$.', 'x']) {
+  for (const bad of [
+    '$.a[*]',
+    '$..a',
+    '$.a[0:1]',
+    '$.a[0,1]',
+    "$['a','b']",
+    '$.a[?(@.x)]',
+    '$.*',
+    '$.',
+    'x',
+  ]) {
     assert.equal(isValidReferencePath(bad), false, bad);
   }
 });
 
-test('multi-property leaf merges into one object, as Jayway does', () => {
+void test('multi-property leaf merges into one object, as Jayway does', () => {
   eq("$['a','c']", { a: 1, c: 3 }, { a: 1, b: 2, c: 3 });
   eq("$['a','z']", { a: 1 }, { a: 1 });
   eq("$['a','b'].x", [1, 2], { a: { x: 1 }, b: { x: 2 } });
 });
 
-test('setAtReferencePath', () => {
+void test('setAtReferencePath', () => {
   const input = { a: 1, nested: { keep: true } };
   assert.deepEqual(setAtReferencePath(input, '$', 'r'), 'r');
   assert.deepEqual(setAtReferencePath(input, '$.result', 'r'), { a: 1, nested: { keep: true }, result: 'r' });
@@ -241,7 +268,9 @@ test('setAtReferencePath', () => {
     assert.throws(
       () => setAtReferencePath(target, path, 1),
       (error: unknown) =>
-        error instanceof StatesError && error.name === 'States.ResultPathMatchFailure' && error.cause === cause,
+        error instanceof StatesError &&
+        error.name === 'States.ResultPathMatchFailure' &&
+        error.cause === cause,
       path,
     );
   };
@@ -254,7 +283,7 @@ test('setAtReferencePath', () => {
   assert.throws(() => setAtReferencePath({}, '$$.a', 1), PathError);
 });
 
-test('results share structure with the input rather than copying it', () => {
+void test('results share structure with the input rather than copying it', () => {
   const inner = { deep: [1, 2] };
   assert.equal(evaluatePath('$.inner', { inner }, null), inner);
 });

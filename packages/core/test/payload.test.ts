@@ -9,7 +9,10 @@ import { StatesError } from '../src/asl/errors.js';
 import { applyPayloadTemplate } from '../src/asl/payload.js';
 import { evaluatePath, PathError, pathMissCause, setAtReferencePath } from '../src/asl/jsonpath.js';
 
-const CONFORMANCE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/conformance/cases.jsonl');
+const CONFORMANCE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/conformance/cases.jsonl',
+);
 
 const options = { fieldName: 'Parameters' };
 
@@ -24,7 +27,7 @@ function runtimeCause(fn: () => unknown): string {
   assert.fail('expected a States.Runtime error');
 }
 
-test('static values are copied and .$ keys resolved with the suffix stripped', () => {
+void test('static values are copied and .$ keys resolved with the suffix stripped', () => {
   const input = { a: 1, b: { c: [1, 2, 3] }, s: 'str' };
   const template: Json = {
     constant: 'text',
@@ -52,17 +55,24 @@ test('static values are copied and .$ keys resolved with the suffix stripped', (
   assert.deepEqual(applyPayloadTemplate([{ 'x.$': '$.a' }], input, null, options), [{ x: 1 }]);
 });
 
-test('context paths read the context object', () => {
+void test('context paths read the context object', () => {
   const context = { Execution: { Input: { q: 1 } }, Map: { Item: { Index: 3, Value: 'v' } } };
   assert.deepEqual(
-    applyPayloadTemplate({ 'i.$': '$$.Map.Item.Index', 'v.$': '$$.Map.Item.Value', 'all.$': '$$' }, {}, context, options),
+    applyPayloadTemplate(
+      { 'i.$': '$$.Map.Item.Index', 'v.$': '$$.Map.Item.Value', 'all.$': '$$' },
+      {},
+      context,
+      options,
+    ),
     { i: 3, v: 'v', all: context },
   );
 });
 
-test("a missing path is States.Runtime with AWS's wording", () => {
+void test("a missing path is States.Runtime with AWS's wording", () => {
   assert.equal(
-    runtimeCause(() => applyPayloadTemplate({ 'value.$': '$.no_such_jsonpath' }, { 'int-literal': 0 }, null, options)),
+    runtimeCause(() =>
+      applyPayloadTemplate({ 'value.$': '$.no_such_jsonpath' }, { 'int-literal': 0 }, null, options),
+    ),
     "The JSONPath '$.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"int-literal\":0}'",
   );
   assert.equal(
@@ -73,7 +83,12 @@ test("a missing path is States.Runtime with AWS's wording", () => {
   );
   assert.equal(
     runtimeCause(() =>
-      applyPayloadTemplate({ 'value.$': '$$.Execution.Input.x' }, { a: 1 }, { Execution: { Input: {} } }, options),
+      applyPayloadTemplate(
+        { 'value.$': '$$.Execution.Input.x' },
+        { a: 1 },
+        { Execution: { Input: {} } },
+        options,
+      ),
     ),
     "The JSONPath '$$.Execution.Input.x' specified for the field 'value.$' could not be found in the input '{\"a\":1}'",
   );
@@ -83,21 +98,26 @@ test("a missing path is States.Runtime with AWS's wording", () => {
   );
 });
 
-test('invalid .$ values are States.Runtime', () => {
+void test('invalid .$ values are States.Runtime', () => {
   for (const bad of ['not a path', '$.a b', 42, '$@', '']) {
     const cause = runtimeCause(() => applyPayloadTemplate({ 'x.$': bad }, { a: 1 }, null, options));
     assert.match(cause, /field 'x\.\$'/);
   }
 });
 
-test('intrinsics go through the supplied evaluator, with path arguments resolved', () => {
+void test('intrinsics go through the supplied evaluator, with path arguments resolved', () => {
   const seen: string[] = [];
   const intrinsic = (expression: string, resolvePath: (path: string) => Json): Json => {
     seen.push(expression);
     return { called: expression, arg: resolvePath('$.a'), ctx: resolvePath('$$.n') };
   };
   assert.deepEqual(
-    applyPayloadTemplate({ 'r.$': "States.Format('{}', $.a)" }, { a: 5 }, { n: 'c' }, { ...options, intrinsic }),
+    applyPayloadTemplate(
+      { 'r.$': "States.Format('{}', $.a)" },
+      { a: 5 },
+      { n: 'c' },
+      { ...options, intrinsic },
+    ),
     { r: { called: "States.Format('{}', $.a)", arg: 5, ctx: 'c' } },
   );
   assert.deepEqual(seen, ["States.Format('{}', $.a)"]);
@@ -114,20 +134,26 @@ test('intrinsics go through the supplied evaluator, with path arguments resolved
   );
 });
 
-test('variables resolve only when a lookup is supplied', () => {
+void test('variables resolve only when a lookup is supplied', () => {
   const variables = (name: string): Json | undefined => ({ answer: { v: 42 } })[name];
-  assert.deepEqual(applyPayloadTemplate({ 'a.$': '$answer.v', 'b.$': '$answer' }, {}, null, { ...options, variables }), {
-    a: 42,
-    b: { v: 42 },
-  });
-  assert.match(runtimeCause(() => applyPayloadTemplate({ 'a.$': '$answer' }, {}, null, options)), /field 'a\.\$'/);
+  assert.deepEqual(
+    applyPayloadTemplate({ 'a.$': '$answer.v', 'b.$': '$answer' }, {}, null, { ...options, variables }),
+    {
+      a: 42,
+      b: { v: 42 },
+    },
+  );
+  assert.match(
+    runtimeCause(() => applyPayloadTemplate({ 'a.$': '$answer' }, {}, null, options)),
+    /field 'a\.\$'/,
+  );
   assert.match(
     runtimeCause(() => applyPayloadTemplate({ 'a.$': '$other' }, {}, null, { ...options, variables })),
     /could not be found/,
   );
 });
 
-test('a __proto__ key stays an ordinary property', () => {
+void test('a __proto__ key stays an ordinary property', () => {
   const template = JSON.parse('{"__proto__": {"polluted": true}, "x.$": "$.x"}') as Json;
   const out = applyPayloadTemplate(template, { x: 1 }, null, options);
   assert.ok(isJsonObject(out));
@@ -178,11 +204,15 @@ function runSinglePass(state: JsonObject, input: Json, context: Json): Json {
   if (state.Result !== undefined) result = state.Result;
   const resultPath = state.ResultPath;
   const merged =
-    resultPath === undefined ? result : resultPath === null ? input : setAtReferencePath(input, resultPath as string, result);
+    resultPath === undefined
+      ? result
+      : resultPath === null
+        ? input
+        : setAtReferencePath(input, resultPath as string, result);
   return select(state.OutputPath, merged);
 }
 
-test('recorded AWS data-flow cases (single Pass state)', (t) => {
+void test('recorded AWS data-flow cases (single Pass state)', (t) => {
   const cases = loadCases();
   if (cases === undefined) {
     t.skip('conformance cases not present');
@@ -210,7 +240,9 @@ test('recorded AWS data-flow cases (single Pass state)', (t) => {
       }
       assert.ok(caught instanceof StatesError, c.id);
       assert.equal(caught.name, c.expected.error, c.id);
-      const expectedCause = (c.expected.cause ?? '').replace(PREFIX, '').replace('<json-input:1>', toJsonText(c.input));
+      const expectedCause = (c.expected.cause ?? '')
+        .replace(PREFIX, '')
+        .replace('<json-input:1>', toJsonText(c.input));
       assert.equal(caught.cause, expectedCause, c.id);
     }
   }

@@ -140,8 +140,13 @@ async function rawCall(
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
+interface BotoResult {
+  ok?: Record<string, unknown> & { ResponseMetadata: { RequestId: string } };
+  error?: { code: string; message: string; status: number; modeled: string };
+}
+
 /** Runs boto3 calls in one Python process; each answer is {ok} or {error: {code, message, status}}. */
-async function boto3(calls: { op: string; params: Record<string, unknown> }[]): Promise<Record<string, any>[]> {
+async function boto3(calls: { op: string; params: Record<string, unknown> }[]): Promise<BotoResult[]> {
   const script = `
 import json, sys, datetime, boto3
 from botocore.config import Config
@@ -166,7 +171,7 @@ print(json.dumps(out, default=enc))
   const { stdout } = await run('python3', ['-c', script, endpoint, JSON.stringify(calls)], {
     env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
   });
-  return JSON.parse(stdout) as Record<string, any>[];
+  return JSON.parse(stdout) as BotoResult[];
 }
 
 // --- real clients ------------------------------------------------------------------------------
@@ -256,29 +261,32 @@ describe('boto3 against the edge', () => {
       { op: 'describe_activity', params: { activityArn: activityArn(scope, 'missing') } },
       { op: 'create_activity', params: { name: 'bad/name' } },
       { op: 'list_executions', params: { stateMachineArn: stateMachineArn(scope, 'sm'), maxResults: 1001 } },
-      { op: 'list_executions', params: { stateMachineArn: stateMachineArn(scope, 'sm'), statusFilter: 'succeeded' } },
+      {
+        op: 'list_executions',
+        params: { stateMachineArn: stateMachineArn(scope, 'sm'), statusFilter: 'succeeded' },
+      },
       { op: 'tag_resource', params: { resourceArn: ACTIVITY, tags: [] } },
     ]);
-    assert.deepEqual(ok?.ok.creationDate, { datetime: '2023-11-14T22:13:20.123000+00:00' });
-    assert.match(ok?.ok.ResponseMetadata.RequestId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(ok?.ok?.creationDate, { datetime: '2023-11-14T22:13:20.123000+00:00' });
+    assert.match(ok?.ok?.ResponseMetadata.RequestId ?? '', /^[0-9a-f-]{36}$/);
     assert.deepEqual(notFound?.error, {
       code: 'ActivityDoesNotExist',
       message: `Activity Does Not Exist: '${activityArn(scope, 'missing')}'`,
       status: 400,
       modeled: 'ActivityDoesNotExist',
     });
-    assert.equal(invalid?.error.modeled, 'InvalidName');
-    assert.equal(invalid?.error.message, "Invalid Name: 'bad/name'");
-    assert.equal(tooMany?.error.code, 'ValidationException');
+    assert.equal(invalid?.error?.modeled, 'InvalidName');
+    assert.equal(invalid?.error?.message, "Invalid Name: 'bad/name'");
+    assert.equal(tooMany?.error?.code, 'ValidationException');
     assert.equal(
-      tooMany?.error.message,
+      tooMany?.error?.message,
       "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
     );
     assert.equal(
-      enumErr?.error.message,
+      enumErr?.error?.message,
       "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]",
     );
-    assert.equal(unknown?.error.code, 'UnknownOperationException');
+    assert.equal(unknown?.error?.code, 'UnknownOperationException');
   });
 });
 
@@ -351,7 +359,10 @@ describe('wire format', () => {
   });
 
   test('bodies over the limit get 413 with an AWS-shaped error', async () => {
-    const res = await rawCall('AWSStepFunctions.CreateActivity', JSON.stringify({ name: 'x'.repeat(70 * 1024) }));
+    const res = await rawCall(
+      'AWSStepFunctions.CreateActivity',
+      JSON.stringify({ name: 'x'.repeat(70 * 1024) }),
+    );
     assert.equal(res.status, 413);
     assert.equal(res.json.__type, 'RequestEntityTooLargeException');
   });
@@ -365,7 +376,10 @@ describe('wire format', () => {
     const before = events.pollAborted;
     const req = request(endpoint, {
       method: 'POST',
-      headers: { 'X-Amz-Target': 'AWSStepFunctions.GetActivityTask', 'Content-Type': 'application/x-amz-json-1.0' },
+      headers: {
+        'X-Amz-Target': 'AWSStepFunctions.GetActivityTask',
+        'Content-Type': 'application/x-amz-json-1.0',
+      },
     });
     req.on('error', () => {});
     req.end(JSON.stringify({ activityArn: ACTIVITY }));
@@ -409,7 +423,15 @@ describe('wire format', () => {
 
 describe('names', () => {
   test('AWS accepts these', () => {
-    for (const name of ['activity.name.v2', 'ACTIVITY_NAME_ABC', 'a'.repeat(80), 'ñame-ü', '年龄检查', 'a😀b', 'a-b_c+d=e!@(']) {
+    for (const name of [
+      'activity.name.v2',
+      'ACTIVITY_NAME_ABC',
+      'a'.repeat(80),
+      'ñame-ü',
+      '年龄检查',
+      'a😀b',
+      'a-b_c+d=e!@(',
+    ]) {
       assert.equal(isValidName(name), true, name);
     }
   });
@@ -466,9 +488,18 @@ describe('arn', () => {
       }
       assert.fail('expected InvalidArn');
     };
-    assert.equal(message(() => parseArn('no_an_activity_arn')), "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'");
-    assert.equal(message(() => parseArn('arn:aws:states:r:a:activity')), "Invalid Arn: 'Invalid ARN prefix: arn:aws:states:r:a:activity'");
-    assert.equal(message(() => parseArn('arn:aws:lambda:r:a:function:f')), "Invalid Arn: 'Invalid ARN prefix: arn:aws:lambda:r:a:function:f'");
+    assert.equal(
+      message(() => parseArn('no_an_activity_arn')),
+      "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'",
+    );
+    assert.equal(
+      message(() => parseArn('arn:aws:states:r:a:activity')),
+      "Invalid Arn: 'Invalid ARN prefix: arn:aws:states:r:a:activity'",
+    );
+    assert.equal(
+      message(() => parseArn('arn:aws:lambda:r:a:function:f')),
+      "Invalid Arn: 'Invalid ARN prefix: arn:aws:lambda:r:a:function:f'",
+    );
     assert.equal(
       message(() => parseExecutionArn('arn:aws:states:r:a:express:sm:e:uuid')),
       "Invalid Arn: 'Resource type not valid in this context: express'",
@@ -501,7 +532,11 @@ describe('validate', () => {
   });
 
   test('several violations', () => {
-    const e = errorOf('GetExecutionHistory', { executionArn: 'a', nextToken: 'x'.repeat(1025), maxResults: -1 });
+    const e = errorOf('GetExecutionHistory', {
+      executionArn: 'a',
+      nextToken: 'x'.repeat(1025),
+      maxResults: -1,
+    });
     assert.equal(e.shape, 'ValidationException');
     assert.equal(
       e.message,
@@ -552,7 +587,10 @@ describe('validate', () => {
     assert.equal(errorOf('CreateActivity', { name: 'a', tags: {} }).shape, 'SerializationException');
     assert.equal(errorOf('CreateActivity', { name: 5 }).shape, 'SerializationException');
     // Types are checked before constraints, as deserialization precedes validation.
-    assert.equal(errorOf('ListExecutions', { maxResults: 5000, nextToken: 5 }).shape, 'SerializationException');
+    assert.equal(
+      errorOf('ListExecutions', { maxResults: 5000, nextToken: 5 }).shape,
+      'SerializationException',
+    );
   });
 });
 
@@ -563,16 +601,28 @@ describe('JSON parse errors (Jackson wording)', () => {
       'not json',
       "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
     ],
-    ['{"a" 1}', "Unexpected character ('1' (code 49)): was expecting a colon to separate field name and value"],
-    ['{"a": 1 "b": 2}', "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries"],
+    [
+      '{"a" 1}',
+      "Unexpected character ('1' (code 49)): was expecting a colon to separate field name and value",
+    ],
+    [
+      '{"a": 1 "b": 2}',
+      "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries",
+    ],
     ['[1 2]', "Unexpected character ('2' (code 50)): was expecting comma to separate Array entries"],
     ['{"a": 1', 'Unexpected end-of-input: expected close marker for Object'],
     ['"abc', 'Unexpected end-of-input: was expecting closing quote for a string value'],
     ['"a\\qb"', "Unrecognized character escape 'q' (code 113)"],
-    ['"a\nb"', 'Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be included in string value'],
+    [
+      '"a\nb"',
+      'Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be included in string value',
+    ],
     ['01', 'Invalid numeric value: Leading zeroes not allowed'],
     ['{"a": 1,}', "Unexpected character ('}' (code 125)): was expecting double-quote to start field name"],
-    ['tru', "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"],
+    [
+      'tru',
+      "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+    ],
   ];
   for (const [text, expected] of cases) {
     test(JSON.stringify(text), () => assert.equal(jsonSyntaxError(text), expected));

@@ -62,8 +62,10 @@ export function evaluateChoiceRule(
   context: Json,
   variables?: VariableLookup,
 ): boolean {
-  if (rule.And !== undefined) return rule.And.every((inner) => evaluateChoiceRule(inner, input, context, variables));
-  if (rule.Or !== undefined) return rule.Or.some((inner) => evaluateChoiceRule(inner, input, context, variables));
+  if (rule.And !== undefined)
+    return rule.And.every((inner) => evaluateChoiceRule(inner, input, context, variables));
+  if (rule.Or !== undefined)
+    return rule.Or.some((inner) => evaluateChoiceRule(inner, input, context, variables));
   if (rule.Not !== undefined) return !evaluateChoiceRule(rule.Not, input, context, variables);
 
   const { name, comparator } = findComparator(rule);
@@ -107,7 +109,12 @@ function findComparator(rule: ChoiceRule): { name: string; comparator: Comparato
   throw runtime('a Choice rule needs a comparator');
 }
 
-function resolve(path: string, input: Json, context: Json, variables: VariableLookup | undefined): Json | undefined {
+function resolve(
+  path: string,
+  input: Json,
+  context: Json,
+  variables: VariableLookup | undefined,
+): Json | undefined {
   try {
     const result = lookupPath(path, input, context, variables);
     return result.found ? result.value : undefined;
@@ -246,7 +253,8 @@ function escapeRegex(text: string): string {
  * RFC 3339 date-time as AWS reads it: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, uppercase
  * `T` and `Z`, an offset required, the calendar checked (no 2016-02-30, no hour 24).
  */
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 
 interface Instant {
   /** Whole seconds since the epoch, UTC. */

@@ -180,14 +180,7 @@ export interface MapState extends StateBase, Transition, JsonPathIo {
 }
 
 export type State =
-  | TaskState
-  | PassState
-  | ChoiceState
-  | WaitState
-  | SucceedState
-  | FailState
-  | ParallelState
-  | MapState;
+  TaskState | PassState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState;
 
 /** Compile-time exhaustiveness for `switch (state.Type)`. */
 export function assertNever(value: never, what = 'value'): never {

@@ -293,7 +293,8 @@ class Parser {
         this.skipSpaces();
       }
       const [only] = names;
-      segment = names.length === 1 && only !== undefined ? { kind: 'name', name: only } : { kind: 'names', names };
+      segment =
+        names.length === 1 && only !== undefined ? { kind: 'name', name: only } : { kind: 'names', names };
     } else if (c === ':' || c === '-' || isDigit(c)) {
       segment = this.parseIndexOrSlice();
     } else {
@@ -584,18 +585,14 @@ function rootDocument(
   }
 }
 
-export type PathLookup = { readonly found: true; readonly value: Json } | { readonly found: false; readonly error: PathError };
+export type PathLookup =
+  { readonly found: true; readonly value: Json } | { readonly found: false; readonly error: PathError };
 
 /**
  * Evaluates without throwing on a miss: for callers that branch on presence (Choice's
  * IsPresent, payload templates). Syntax errors still throw.
  */
-export function lookupPath(
-  path: string,
-  input: Json,
-  context: Json,
-  variables?: VariableLookup,
-): PathLookup {
+export function lookupPath(path: string, input: Json, context: Json, variables?: VariableLookup): PathLookup {
   const parsed = parsePath(path);
   const document = rootDocument(parsed, input, context, variables);
   if (document === undefined) {
@@ -672,20 +669,18 @@ function javaTypeName(value: Json): string {
 /** The value, or Jayway's explanation of the miss. */
 function walkDefinite(parsed: ParsedPath, document: Json): { value: Json } | string {
   const segments = parsed.segments;
+  // Jayway names the path walked so far; built only on a miss, as the hit path is hot.
+  const upTo = (end: number): string => `$${segments.slice(0, end).map(fragment).join('')}`;
   let node = document;
-  let current = '$';
-  const full = `$${segments.map(fragment).join('')}`;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment === undefined) break;
-    const leaf = i === segments.length - 1;
-    const here = current + fragment(segment);
     switch (segment.kind) {
       case 'name':
       case 'names': {
         if (!isJsonObject(node)) {
           return (
-            `Expected to find an object with property ${fragment(segment)} in path ${current} but found ` +
+            `Expected to find an object with property ${fragment(segment)} in path ${upTo(i)} but found ` +
             `'${javaTypeName(node)}'. This is not a json object according to the JsonProvider: ` +
             `'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.`
           );
@@ -700,18 +695,23 @@ function walkDefinite(parsed: ParsedPath, document: Json): { value: Json } | str
           break;
         }
         const value = ownValue(node, segment.name);
-        if (value === undefined) return leaf ? `No results for path: ${full}` : `Missing property in path ${here}`;
+        if (value === undefined) {
+          const leaf = i === segments.length - 1;
+          return leaf
+            ? `No results for path: ${upTo(segments.length)}`
+            : `Missing property in path ${upTo(i + 1)}`;
+        }
         node = value;
         break;
       }
       case 'index': {
-        if (node === null) return `The path ${current} is null`;
+        if (node === null) return `The path ${upTo(i)} is null`;
         if (!Array.isArray(node)) {
           return `Filter: ${fragment(segment)} can only be applied to arrays. Current context is: ${toJsonText(node)}`;
         }
         const index = arrayIndex(node.length, segment.index);
         const value = index === undefined ? undefined : node[index];
-        if (value === undefined) return `No results for path: ${full}`;
+        if (value === undefined) return `No results for path: ${upTo(segments.length)}`;
         node = value;
         break;
       }
@@ -722,7 +722,6 @@ function walkDefinite(parsed: ParsedPath, document: Json): { value: Json } | str
       case 'scan':
         throw new Error(`indefinite segment in a definite path: ${parsed.source}`);
     }
-    current = here;
   }
   return { value: node };
 }
@@ -891,16 +890,17 @@ function testFilter(expr: FilterExpr, current: Json, root: Json): boolean {
   }
 }
 
-function compare(
-  expr: Extract<FilterExpr, { kind: 'compare' }>,
-  current: Json,
-  root: Json,
-): boolean {
+function compare(expr: Extract<FilterExpr, { kind: 'compare' }>, current: Json, root: Json): boolean {
   const left = resolveOperand(expr.left, current, root);
   if (expr.op === '=~') {
     if (!left.present || expr.right.kind !== 'regex') return false;
     const value = left.value;
-    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : undefined;
     return text !== undefined && expr.right.regex.test(text);
   }
   const right = resolveOperand(expr.right, current, root);
@@ -929,7 +929,12 @@ function compare(
     case 'in':
       return left.present && right.present && Array.isArray(right.value) && includes(right.value, left.value);
     case 'nin':
-      return !(left.present && right.present && Array.isArray(right.value) && includes(right.value, left.value));
+      return !(
+        left.present &&
+        right.present &&
+        Array.isArray(right.value) &&
+        includes(right.value, left.value)
+      );
     case 'subsetof':
     case 'anyof':
     case 'noneof': {
@@ -942,7 +947,8 @@ function compare(
     }
     case 'contains': {
       if (!left.present || !right.present) return false;
-      if (typeof left.value === 'string') return typeof right.value === 'string' && left.value.includes(right.value);
+      if (typeof left.value === 'string')
+        return typeof right.value === 'string' && left.value.includes(right.value);
       return Array.isArray(left.value) && includes(left.value, right.value);
     }
     case 'size': {

@@ -24,7 +24,12 @@ const DYNAMIC_SUFFIX = '.$';
  * Applies a payload template to `input`. The result may share structure with `input` (a
  * `"x.$": "$"` field is the input itself, not a copy): treat it as immutable.
  */
-export function applyPayloadTemplate(template: Json, input: Json, context: Json, options: PayloadOptions): Json {
+export function applyPayloadTemplate(
+  template: Json,
+  input: Json,
+  context: Json,
+  options: PayloadOptions,
+): Json {
   const resolvePath = (key: string, path: string): Json => {
     const kind = pathKind(path);
     if (kind === undefined || (kind === 'variable' && options.variables === undefined)) {

@@ -96,7 +96,10 @@ export class Context {
     if (present > 1) {
       this.schema(`There should only be one of the following fields: [${fields.join(', ')}]`, location);
     } else if (present === 0 && atLeastOne) {
-      this.schema(`This object should have only one of the following fields: [${fields.join(', ')}]`, location);
+      this.schema(
+        `This object should have only one of the following fields: [${fields.join(', ')}]`,
+        location,
+      );
     }
     return present;
   }
@@ -226,7 +229,10 @@ export class Context {
       const dynamic = key.endsWith('.$');
       const name = dynamic ? key.slice(0, -2) : key;
       if (seen.has(name)) {
-        this.schema(`The field '${name}' is defined more than once (with and without the '.$' suffix)`, location);
+        this.schema(
+          `The field '${name}' is defined more than once (with and without the '.$' suffix)`,
+          location,
+        );
       }
       seen.add(name);
       if (dynamic) {

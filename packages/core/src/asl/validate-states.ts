@@ -211,7 +211,10 @@ function validateState(ctx: Context, scope: Scope, name: string, state: Json, lo
     return;
   }
   if (typeof type !== 'string' || !isStateType(type)) {
-    ctx.schema(`The field 'Type' should have one of these values: [${STATE_TYPES.join(', ')}]`, `${loc}/Type`);
+    ctx.schema(
+      `The field 'Type' should have one of these values: [${STATE_TYPES.join(', ')}]`,
+      `${loc}/Type`,
+    );
     scope.hasTerminal = true;
     return;
   }
@@ -228,7 +231,8 @@ function validateState(ctx: Context, scope: Scope, name: string, state: Json, lo
   if (usable.has('OutputPath')) ctx.path('OutputPath', state['OutputPath'], `${loc}/OutputPath`);
   if (usable.has('ResultPath')) ctx.resultPath(state['ResultPath'], `${loc}/ResultPath`);
   const parameters = state['Parameters'];
-  if (usable.has('Parameters') && parameters !== undefined) ctx.payloadTemplate(parameters, `${loc}/Parameters`);
+  if (usable.has('Parameters') && parameters !== undefined)
+    ctx.payloadTemplate(parameters, `${loc}/Parameters`);
   const selector = state['ResultSelector'];
   if (usable.has('ResultSelector') && ctx.object(selector, `${loc}/ResultSelector`)) {
     ctx.payloadTemplate(selector, `${loc}/ResultSelector`);
@@ -463,7 +467,8 @@ function checkFail(ctx: Context, state: JsonObject, language: QueryLanguage, loc
   ctx.exclusive(state, ['Cause', 'CausePath'], loc);
   for (const field of ['Error', 'Cause']) {
     const value = state[field];
-    if (ctx.string(value, `${loc}/${field}`) && language === 'JSONata') ctx.jsonataValue(value, `${loc}/${field}`);
+    if (ctx.string(value, `${loc}/${field}`) && language === 'JSONata')
+      ctx.jsonataValue(value, `${loc}/${field}`);
   }
   if (language === 'JSONPath') {
     ctx.pathOrIntrinsic('ErrorPath', state['ErrorPath'], `${loc}/ErrorPath`);
@@ -495,8 +500,15 @@ function checkChoice(
 function checkJsonataRule(ctx: Context, scope: Scope, name: string, rule: Json, loc: string): void {
   if (!ctx.object(rule, loc)) return;
   for (const key of Object.keys(rule)) {
-    if (key === 'Condition' || key === 'Next' || key === 'Comment' || key === 'Assign' || key === 'Output') continue;
-    if (key === 'Variable' || key === 'And' || key === 'Or' || key === 'Not' || COMPARATORS[key] !== undefined) {
+    if (key === 'Condition' || key === 'Next' || key === 'Comment' || key === 'Assign' || key === 'Output')
+      continue;
+    if (
+      key === 'Variable' ||
+      key === 'And' ||
+      key === 'Or' ||
+      key === 'Not' ||
+      COMPARATORS[key] !== undefined
+    ) {
       ctx.languageMismatch('JSONata', key, loc);
     } else {
       ctx.unsupported(key, loc);
@@ -537,10 +549,7 @@ function checkJsonPathRule(
 
   const selectors = RULE_SELECTORS.filter((s) => rule[s] !== undefined);
   if (selectors.length !== 1) {
-    ctx.schema(
-      `The object must have only one of the following fields, [${RULE_SELECTORS.join(', ')}]`,
-      loc,
-    );
+    ctx.schema(`The object must have only one of the following fields, [${RULE_SELECTORS.join(', ')}]`, loc);
   }
   const nested = (value: Json, at: string): void => checkJsonPathRule(ctx, value, at, false, onNext);
   for (const op of ['And', 'Or'] as const) {
@@ -587,7 +596,8 @@ function checkComparatorValue(ctx: Context, comparator: string, value: Json | un
       ctx.boolean(value, loc);
       break;
     case 'timestamp':
-      if (ctx.string(value, loc) && !isRfc3339(value)) ctx.schema('String does not match RFC3339 timestamp', loc);
+      if (ctx.string(value, loc) && !isRfc3339(value))
+        ctx.schema('String does not match RFC3339 timestamp', loc);
       break;
     case 'path':
       ctx.referencePath(comparator, value, loc);
@@ -603,7 +613,9 @@ function checkParallel(ctx: Context, state: JsonObject, loc: string): void {
   if (!ctx.array(branches, `${loc}/Branches`, true)) return;
   branches.forEach((branch, i) => {
     const at = `${loc}/Branches[${i}]`;
-    if (ctx.object(branch, at)) validateScope(ctx, branch, at, { QueryLanguage: BOTH });
+    if (!ctx.object(branch, at)) return;
+    validateScope(ctx, branch, at, { QueryLanguage: BOTH });
+    ctx.enumeration(branch['QueryLanguage'], ['JSONPath', 'JSONata'], `${at}/QueryLanguage`);
   });
 }
 
@@ -622,7 +634,8 @@ function checkMap(
     if (!ctx.object(processor, at)) continue;
     validateScope(ctx, processor, at, { ProcessorConfig: BOTH });
     const config = processor['ProcessorConfig'];
-    if (ctx.object(config, `${at}/ProcessorConfig`)) checkProcessorConfig(ctx, config, `${at}/ProcessorConfig`);
+    if (ctx.object(config, `${at}/ProcessorConfig`))
+      checkProcessorConfig(ctx, config, `${at}/ProcessorConfig`);
   }
 
   if (usable.has('ItemsPath')) ctx.referencePath('ItemsPath', state['ItemsPath'], `${loc}/ItemsPath`);
@@ -634,7 +647,8 @@ function checkMap(
   const itemSelector = state['ItemSelector'];
   if (itemSelector !== undefined) {
     if (jsonata) ctx.jsonataValue(itemSelector, `${loc}/ItemSelector`);
-    else if (ctx.object(itemSelector, `${loc}/ItemSelector`)) ctx.payloadTemplate(itemSelector, `${loc}/ItemSelector`);
+    else if (ctx.object(itemSelector, `${loc}/ItemSelector`))
+      ctx.payloadTemplate(itemSelector, `${loc}/ItemSelector`);
   }
 
   ctx.exclusive(state, ['MaxConcurrency', 'MaxConcurrencyPath'], loc);
@@ -647,9 +661,17 @@ function checkMap(
     max: 100,
     jsonata,
   });
-  ctx.number(state['ToleratedFailureCount'], `${loc}/ToleratedFailureCount`, { integer: true, min: 0, jsonata });
+  ctx.number(state['ToleratedFailureCount'], `${loc}/ToleratedFailureCount`, {
+    integer: true,
+    min: 0,
+    jsonata,
+  });
   if (!jsonata) {
-    for (const field of ['MaxConcurrencyPath', 'ToleratedFailurePercentagePath', 'ToleratedFailureCountPath']) {
+    for (const field of [
+      'MaxConcurrencyPath',
+      'ToleratedFailurePercentagePath',
+      'ToleratedFailureCountPath',
+    ]) {
       ctx.referencePath(field, state[field], `${loc}/${field}`);
     }
   }
@@ -701,7 +723,10 @@ function checkProcessorConfig(ctx: Context, config: JsonObject, loc: string): vo
   if (mode === 'DISTRIBUTED') {
     ctx.required(config, ['ExecutionType'], loc);
     if (ctx.express) {
-      ctx.schema("The field 'Mode' with value 'DISTRIBUTED' is not supported inside 'EXPRESS' state machines", loc);
+      ctx.schema(
+        "The field 'Mode' with value 'DISTRIBUTED' is not supported inside 'EXPRESS' state machines",
+        loc,
+      );
     }
   } else if (config['ExecutionType'] !== undefined) {
     ctx.unsupported('ExecutionType', loc);
@@ -712,7 +737,8 @@ function checkLabel(ctx: Context, label: string, loc: string): void {
   const forbidden = LABEL_FORBIDDEN.exec(label);
   if (label === '') ctx.error(Code.InvalidLabel, 'Label cannot be empty', loc);
   else if ([...label].length > 40) ctx.error(Code.InvalidLabel, 'Label cannot exceed 40 characters', loc);
-  else if (forbidden) ctx.error(Code.InvalidLabel, `Label contains invalid character: ${describeChar(forbidden[0])}`, loc);
+  else if (forbidden)
+    ctx.error(Code.InvalidLabel, `Label contains invalid character: ${describeChar(forbidden[0])}`, loc);
   if (ctx.labels.has(label)) ctx.error(Code.DuplicateLabel, `Duplicate label name: ${label}`, loc);
   ctx.labels.add(label);
 }
@@ -722,4 +748,3 @@ function describeChar(ch: string): string {
   if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `'\\u${code.toString(16).padStart(4, '0')}'`;
   return `'${ch}'`;
 }
-

@@ -32,7 +32,9 @@ const MAX_DEPTH = 1000;
 
 export function validateDefinition(text: string, options: ValidateOptions = {}): ValidationResult {
   if (text.trim() === '') {
-    return { diagnostics: [diagnostic(Code.MissingDescription, 'Received a null or empty workflow input.', '')] };
+    return {
+      diagnostics: [diagnostic(Code.MissingDescription, 'Received a null or empty workflow input.', '')],
+    };
   }
   let parsed;
   try {
@@ -54,7 +56,8 @@ export function validateDefinition(text: string, options: ValidateOptions = {}):
   }
 
   const declared = root['QueryLanguage'];
-  const machineLanguage: QueryLanguage = declared === undefined || declared === 'JSONPath' ? 'JSONPath' : 'JSONata';
+  const machineLanguage: QueryLanguage =
+    declared === undefined || declared === 'JSONPath' ? 'JSONPath' : 'JSONata';
   const ctx = new Context(machineLanguage, options.type === 'EXPRESS', parsed.duplicates);
 
   ctx.enumeration(root['Version'], ['1.0'], '/Version');

@@ -46,7 +46,8 @@ export function guarded(step: Step, thread: ThreadRecord, state: State, work: ()
   try {
     return work();
   } catch (error) {
-    if (error instanceof StatesError) return handleFailure(step, thread, state, withStatePrefix(thread, error));
+    if (error instanceof StatesError)
+      return handleFailure(step, thread, state, withStatePrefix(thread, error));
     throw error;
   }
 }
@@ -150,7 +151,10 @@ export function errorDetails(failure: { error: string | null; cause: string | nu
 
 /** Retry, then Catch, then the execution fails (uncatchable errors skip straight to that). */
 export function handleFailure(step: Step, thread: ThreadRecord, state: State, failure: Failure): Next {
-  if (!isUncatchable(failure) && (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map')) {
+  if (
+    !isUncatchable(failure) &&
+    (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map')
+  ) {
     const retriers = state.Retry ?? [];
     const index = retriers.findIndex((r) => errorEqualsMatches(r.ErrorEquals, failure));
     const retrier = retriers[index];

@@ -25,7 +25,8 @@ function selectPath(path: string, value: Json, context: Json): Json {
   try {
     return evaluatePath(path, value, context);
   } catch (error) {
-    if (error instanceof PathError) throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, value));
+    if (error instanceof PathError)
+      throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, value, context));
     throw error;
   }
 }

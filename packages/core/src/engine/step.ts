@@ -184,7 +184,8 @@ export class Step {
       }
       this.deleteThread(thread.id);
     }
-    if (this.definition.TimeoutSeconds !== undefined) this.deleteTimer(executionTimeoutTimerId(this.execution));
+    if (this.definition.TimeoutSeconds !== undefined)
+      this.deleteTimer(executionTimeoutTimerId(this.execution));
   }
 
   result(): TransitionResult {

@@ -12,7 +12,12 @@ const CODE = 'UNSUPPORTED_FEATURE';
 export function unsupportedFeatures(definition: StateMachineDefinition): Diagnostic[] {
   const found: Diagnostic[] = [];
   const report = (message: string, location: string): void => {
-    found.push({ severity: 'ERROR', code: CODE, message: `Stepwise does not support ${message} yet`, location });
+    found.push({
+      severity: 'ERROR',
+      code: CODE,
+      message: `Stepwise does not support ${message} yet`,
+      location,
+    });
   };
   if (definition.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", '/QueryLanguage');
   const visit = (states: Record<string, State>, base: string): void => {

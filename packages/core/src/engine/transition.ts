@@ -20,7 +20,13 @@ import { DEFAULT_LIMITS, HistoryLimitReached, Step, executionTimeoutTimerId } fr
 import { advance, errorDetails, guarded } from './flow.js';
 import { withInput } from './history.js';
 import { decodeTaskToken } from './tokens.js';
-import { onActivityStarted, onHeartbeat, onTaskFailed, onTaskSucceeded, onTaskTimedOut } from './states/task.js';
+import {
+  onActivityStarted,
+  onHeartbeat,
+  onTaskFailed,
+  onTaskSucceeded,
+  onTaskTimedOut,
+} from './states/task.js';
 import { completeWait } from './states/wait.js';
 import { runTask } from './states/task.js';
 
@@ -77,9 +83,17 @@ function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
       } else if (event.type === 'TaskHeartbeat') {
         onHeartbeat(step, thread, wait);
       } else if (event.type === 'TaskSucceeded') {
-        advance(step, thread, guarded(step, thread, state, () => onTaskSucceeded(step, thread, state, wait, event.output)));
+        advance(
+          step,
+          thread,
+          guarded(step, thread, state, () => onTaskSucceeded(step, thread, state, wait, event.output)),
+        );
       } else {
-        advance(step, thread, guarded(step, thread, state, () => onTaskFailed(step, thread, state, wait, event)));
+        advance(
+          step,
+          thread,
+          guarded(step, thread, state, () => onTaskFailed(step, thread, state, wait, event)),
+        );
       }
       return undefined;
     }
@@ -145,13 +159,21 @@ function fireTimer(step: Step, timer: TimerRecord): void {
   switch (timer.kind) {
     case 'wait':
       if (wait.kind === 'wait' && wait.timerId === timer.id && state.Type === 'Wait') {
-        advance(step, thread, guarded(step, thread, state, () => completeWait(step, thread, state)));
+        advance(
+          step,
+          thread,
+          guarded(step, thread, state, () => completeWait(step, thread, state)),
+        );
       }
       return;
     case 'retry':
       if (wait.kind === 'retry' && wait.timerId === timer.id && state.Type === 'Task') {
         thread.wait = null;
-        advance(step, thread, guarded(step, thread, state, () => runTask(step, thread, state)));
+        advance(
+          step,
+          thread,
+          guarded(step, thread, state, () => runTask(step, thread, state)),
+        );
       }
       return;
     case 'taskTimeout':

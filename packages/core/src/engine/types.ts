@@ -5,7 +5,8 @@
  */
 import type { Json } from '../json.js';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export type ExecutionStatus =
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
 /** The execution row as the engine sees it. Times are epoch milliseconds. */
 export interface ExecutionSnapshot {

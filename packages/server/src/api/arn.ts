@@ -85,7 +85,12 @@ export function executionArn(scope: ArnScope, stateMachineName: string, name: st
   return `${prefix(scope)}:execution:${stateMachineName}:${name}`;
 }
 
-export function expressExecutionArn(scope: ArnScope, stateMachineName: string, name: string, id: string): string {
+export function expressExecutionArn(
+  scope: ArnScope,
+  stateMachineName: string,
+  name: string,
+  id: string,
+): string {
   return `${prefix(scope)}:express:${stateMachineName}:${name}:${id}`;
 }
 

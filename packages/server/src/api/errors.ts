@@ -34,7 +34,10 @@ export function invalidArn(value: string): ApiError {
 
 /** A well-formed ARN of a resource type the operation does not take (e.g. `express`). */
 export function invalidArnResourceType(resourceType: string): ApiError {
-  return new ApiError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${resourceType}'`);
+  return new ApiError(
+    'InvalidArn',
+    `Invalid Arn: 'Resource type not valid in this context: ${resourceType}'`,
+  );
 }
 
 export function invalidName(name: string): ApiError {
@@ -87,7 +90,10 @@ export function executionAlreadyExists(arn: string): ApiError {
   return new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
 }
 
-export function resourceNotFound(resourceName: string, message = 'Request references a resource that does not exist.'): ApiError {
+export function resourceNotFound(
+  resourceName: string,
+  message = 'Request references a resource that does not exist.',
+): ApiError {
   return new ApiError('ResourceNotFound', message, 400, { resourceName });
 }
 
@@ -156,7 +162,11 @@ export function internalFailure(): ApiError {
 
 /** Wording of AWS's common ServiceUnavailable error; SDKs retry it. */
 export function serviceUnavailable(): ApiError {
-  return new ApiError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503);
+  return new ApiError(
+    'ServiceUnavailable',
+    'The request has failed due to a temporary failure of the server.',
+    503,
+  );
 }
 
 // --- JSON payload parsing ---------------------------------------------------------------------
@@ -323,7 +333,8 @@ export function jsonSyntaxError(text: string): string | undefined {
         : `Unexpected character (${describeChar(text, pos)}) in numeric value: ${what}`;
     if (text.charAt(pos) === '-') {
       pos++;
-      if (!/[0-9]/.test(text.charAt(pos))) return fail('expected digit (0-9) to follow minus sign, for valid numeric value');
+      if (!/[0-9]/.test(text.charAt(pos)))
+        return fail('expected digit (0-9) to follow minus sign, for valid numeric value');
     }
     if (text.charAt(pos) === '0' && /[0-9]/.test(text.charAt(pos + 1))) {
       return 'Invalid numeric value: Leading zeroes not allowed';

@@ -108,12 +108,12 @@ export function createApiHandler(
     try {
       await authenticate(req, body);
       operation = parseTarget(req.headers['x-amz-target'], targetPrefix);
-      const input = parseBody(body);
-      validateInput(operation, input);
       const handler = operations[operation];
       if (handler === undefined) {
         throw unknownOperation(`Operation ${operation} is not supported by this server`);
       }
+      const input = parseBody(body);
+      validateInput(operation, input);
       const output = await handler(input, ctx);
       send(res, requestId, 200, output);
     } catch (error) {

@@ -16,7 +16,11 @@ export function encodeToken(query: string, cursor: unknown): string {
   return Buffer.from(JSON.stringify({ q: query, c: cursor }), 'utf8').toString('base64url');
 }
 
-export function decodeToken<C>(token: string | undefined, query: string, isCursor: (c: unknown) => c is C): C | undefined {
+export function decodeToken<C>(
+  token: string | undefined,
+  query: string,
+  isCursor: (c: unknown) => c is C,
+): C | undefined {
   if (token === undefined) return undefined;
   let parsed: unknown;
   try {

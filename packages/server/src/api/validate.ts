@@ -51,7 +51,9 @@ function checkStructure(
     // JSON null means "absent" in AWS's JSON protocol.
     if (v === undefined || v === null) {
       if (required.has(member)) {
-        violations.push(`Value null at '${memberPath}' failed to satisfy constraint: Member must not be null`);
+        violations.push(
+          `Value null at '${memberPath}' failed to satisfy constraint: Member must not be null`,
+        );
       }
       continue;
     }
@@ -103,14 +105,18 @@ function check(shapeName: string, value: unknown, path: string, violations: stri
     case 'integer':
     case 'long':
       if (typeof value !== 'number' || !Number.isInteger(value)) throw wrongType(path, 'an integer', value);
-      if (shape.min !== undefined && value < shape.min) fail(`have value greater than or equal to ${shape.min}`);
-      else if (shape.max !== undefined && value > shape.max) fail(`have value less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && value < shape.min)
+        fail(`have value greater than or equal to ${shape.min}`);
+      else if (shape.max !== undefined && value > shape.max)
+        fail(`have value less than or equal to ${shape.max}`);
       return;
     case 'float':
     case 'double':
       if (typeof value !== 'number') throw wrongType(path, 'a number', value);
-      if (shape.min !== undefined && value < shape.min) fail(`have value greater than or equal to ${shape.min}`);
-      else if (shape.max !== undefined && value > shape.max) fail(`have value less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && value < shape.min)
+        fail(`have value greater than or equal to ${shape.min}`);
+      else if (shape.max !== undefined && value > shape.max)
+        fail(`have value less than or equal to ${shape.max}`);
       return;
     case 'boolean':
       if (typeof value !== 'boolean') throw wrongType(path, 'a boolean', value);
@@ -135,7 +141,8 @@ function stringError(shapeName: string, shape: StringShape, value: string): stri
   // Smithy measures strings in Unicode scalar values; only astral characters make that differ
   // from .length, so the count is only redone when it could matter.
   const length =
-    (shape.max !== undefined && value.length > shape.max) || (shape.min !== undefined && value.length < shape.min * 2)
+    (shape.max !== undefined && value.length > shape.max) ||
+    (shape.min !== undefined && value.length < shape.min * 2)
       ? [...value].length
       : value.length;
   const err = lengthError(length, shape.min, shape.max);

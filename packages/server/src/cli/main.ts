@@ -29,24 +29,26 @@ Examples:
   $ stepwise serve --port 9000 --data-dir /var/lib/stepwise
   $ AWS_ENDPOINT_URL_SFN=http://127.0.0.1:8083 aws stepfunctions list-state-machines`,
   )
-  .action(async (options: { host: string; port: number; dataDir: string; region: string; account: string }) => {
-    const server = await startServer(options);
-    console.log(`stepwise: listening on ${server.url} (data in ${options.dataDir})`);
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`stepwise: ${signal}, shutting down`);
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error('stepwise: shutdown failed:', error);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  .action(
+    async (options: { host: string; port: number; dataDir: string; region: string; account: string }) => {
+      const server = await startServer(options);
+      console.log(`stepwise: listening on ${server.url} (data in ${options.dataDir})`);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`stepwise: ${signal}, shutting down`);
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error('stepwise: shutdown failed:', error);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+  );
 
 await program.parseAsync(process.argv);

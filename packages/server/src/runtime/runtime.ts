@@ -73,7 +73,8 @@ export class Runtime {
   /** Re-arms timers and hands out tasks that were queued before a restart. */
   async start(): Promise<void> {
     await this.timers.start();
-    for (const activityArn of await this.store.activitiesWithQueuedTasks()) this.dispatcher.notify(activityArn);
+    for (const activityArn of await this.store.activitiesWithQueuedTasks())
+      this.dispatcher.notify(activityArn);
   }
 
   /** Open polls are answered empty, transitions in flight finish; the caller closes the store. */
@@ -229,7 +230,10 @@ export class Runtime {
     for (const timer of commit.timersPut) this.timers.schedule(timer.dueAt);
   }
 
-  private async startActivityTask(task: ActivityTaskRecord, workerName: string | undefined): Promise<boolean> {
+  private async startActivityTask(
+    task: ActivityTaskRecord,
+    workerName: string | undefined,
+  ): Promise<boolean> {
     const event: EngineEvent =
       workerName !== undefined
         ? { type: 'ActivityStarted', token: task.token, workerName }
@@ -253,7 +257,10 @@ export class Runtime {
 }
 
 /** Net effects: a record put and deleted in the same transition is only deleted. */
-function toCommit(record: ExecutionRecord, result: Extract<TransitionResult, { ok: true }>): TransitionCommit {
+function toCommit(
+  record: ExecutionRecord,
+  result: Extract<TransitionResult, { ok: true }>,
+): TransitionCommit {
   const tasks = new Map<string, ActivityTaskRecord | null>();
   const timers = new Map<string, TimerRecord | null>();
   for (const effect of result.effects) {

@@ -123,9 +123,7 @@ export interface TransitionCommit {
   timersDeleted: string[];
 }
 
-export type CreateExecutionResult =
-  | { created: true }
-  | { created: false; existing: ExecutionRecord };
+export type CreateExecutionResult = { created: true } | { created: false; existing: ExecutionRecord };
 
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';

@@ -32,7 +32,12 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   const afterInputPath = applyInputPath(state, thread.input, env);
   const taskInput = applyParameters(state, afterInputPath, env);
   const timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env.context);
-  const heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env.context);
+  const heartbeatSeconds = seconds(
+    state.HeartbeatSeconds,
+    state.HeartbeatSecondsPath,
+    afterInputPath,
+    env.context,
+  );
   const activityArn = state.Resource;
   if (!step.env.activityExists(activityArn)) {
     throw new StatesError(StatesErrorName.Runtime, `The activity ${activityArn} does not exist.`);
@@ -75,7 +80,8 @@ function seconds(
   try {
     resolved = evaluatePath(path, input, context);
   } catch (error) {
-    if (error instanceof PathError) throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, input));
+    if (error instanceof PathError)
+      throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, input, context));
     throw error;
   }
   if (typeof resolved !== 'number' || !Number.isInteger(resolved) || resolved <= 0) {
@@ -87,7 +93,12 @@ function seconds(
   return resolved;
 }
 
-export function onActivityStarted(step: Step, thread: ThreadRecord, wait: ActivityWait, workerName?: string): void {
+export function onActivityStarted(
+  step: Step,
+  thread: ThreadRecord,
+  wait: ActivityWait,
+  workerName?: string,
+): void {
   thread.lastEventId = step.emit(
     'ActivityStarted',
     thread.lastEventId,
@@ -99,7 +110,11 @@ export function onActivityStarted(step: Step, thread: ThreadRecord, wait: Activi
     started.timeoutTimerId = step.armTimer(thread.id, 'taskTimeout', now + wait.timeoutSeconds * 1000).id;
   }
   if (wait.heartbeatSeconds !== undefined) {
-    started.heartbeatTimerId = step.armTimer(thread.id, 'heartbeatTimeout', now + wait.heartbeatSeconds * 1000).id;
+    started.heartbeatTimerId = step.armTimer(
+      thread.id,
+      'heartbeatTimeout',
+      now + wait.heartbeatSeconds * 1000,
+    ).id;
   }
   thread.wait = started;
   step.putThread(thread);

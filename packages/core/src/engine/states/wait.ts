@@ -46,7 +46,9 @@ function dueTime(now: number, state: WaitState, input: Json, context: Json): num
       );
     }
     if (value < 0) {
-      throw runtime(`The SecondsPath parameter references a negative value: ${state.SecondsPath} == ${value}`);
+      throw runtime(
+        `The SecondsPath parameter references a negative value: ${state.SecondsPath} == ${value}`,
+      );
     }
     return delayed(now, value);
   }
@@ -80,7 +82,8 @@ function lookup(path: string, input: Json, context: Json, field: string): Json {
   try {
     return evaluatePath(path, input, context);
   } catch (error) {
-    if (error instanceof PathError) throw runtime(`The ${field} parameter does not reference an input value: ${path}`);
+    if (error instanceof PathError)
+      throw runtime(`The ${field} parameter does not reference an input value: ${path}`);
     throw error;
   }
 }

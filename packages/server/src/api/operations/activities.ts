@@ -11,7 +11,11 @@ export const CreateActivity: Operation = async (service, input) => {
   const name = input.string('name');
   if (!isValidName(name)) throw invalidName(name);
   const arn = activityArn(service.scope, name);
-  const activity = await service.store.createActivity({ activityArn: arn, name, creationDate: service.now() });
+  const activity = await service.store.createActivity({
+    activityArn: arn,
+    name,
+    creationDate: service.now(),
+  });
   service.runtime.activityCreated(arn);
   return { activityArn: activity.activityArn, creationDate: new Date(activity.creationDate) };
 };

@@ -136,7 +136,9 @@ export const UpdateStateMachine: Operation = async (service, input) => {
     createdAt: now,
   };
   const revisionId = randomUUID();
-  if (!(await service.store.updateStateMachine(sm.stateMachineArn, revision, { updateDate: now, revisionId }))) {
+  if (
+    !(await service.store.updateStateMachine(sm.stateMachineArn, revision, { updateDate: now, revisionId }))
+  ) {
     throw stateMachineDoesNotExist(sm.stateMachineArn);
   }
   return { updateDate: new Date(now), revisionId };
@@ -170,7 +172,10 @@ export const ListStateMachines: Operation = async (service, input) => {
 export const ValidateStateMachineDefinition: Operation = (_service, input) => {
   const type = (input.optionalString('type') ?? 'STANDARD') as StateMachineType;
   const { definition, diagnostics } = validateDefinition(input.string('definition'), { type });
-  const all: Diagnostic[] = [...diagnostics, ...(definition !== undefined ? unsupportedFeatures(definition) : [])];
+  const all: Diagnostic[] = [
+    ...diagnostics,
+    ...(definition !== undefined ? unsupportedFeatures(definition) : []),
+  ];
   const minimum = input.optionalString('severity') ?? 'ERROR';
   const shown = minimum === 'WARNING' ? all : all.filter((d) => d.severity === 'ERROR');
   const limit = pageSize(input.optionalNumber('maxResults'));

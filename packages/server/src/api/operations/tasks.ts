@@ -3,7 +3,13 @@ import type { Json } from '@stepwise/core';
 import { decodeTaskToken } from '@stepwise/core';
 import type { DeliverOutcome } from '../../runtime/runtime.js';
 import { parseActivityArn } from '../arn.js';
-import { activityDoesNotExist, invalidToken, parseTaskOutput, taskDoesNotExist, taskTimedOut } from '../errors.js';
+import {
+  activityDoesNotExist,
+  invalidToken,
+  parseTaskOutput,
+  taskDoesNotExist,
+  taskTimedOut,
+} from '../errors.js';
 import type { Operation, ServiceContext } from './context.js';
 
 export const GetActivityTask: Operation = async (service, input, request) => {
