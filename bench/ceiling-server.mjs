@@ -5,10 +5,11 @@
  * hands it at once to a waiting GetActivityTask; SendTaskSuccess just answers {}.
  *
  * Runs as a child process of bench/run.mjs (fork, IPC): it sends {ready, url} once listening
- * and {cpu} when asked to stop.
+ * on {stats} it answers its CPU time and event-loop utilization; on {stop} it exits.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -129,11 +130,16 @@ const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
 server.requestTimeout = 0;
 
 const cpuAtStart = process.cpuUsage();
+const eluAtStart = performance.eventLoopUtilization();
 server.listen(0, '127.0.0.1', () => {
   process.send({ ready: true, url: `http://127.0.0.1:${server.address().port}` });
 });
 process.on('message', (message) => {
-  if (message?.cpu) process.send({ cpu: process.cpuUsage(cpuAtStart) });
+  if (message?.stats) {
+    process.send({
+      stats: { cpu: process.cpuUsage(cpuAtStart), elu: performance.eventLoopUtilization(eluAtStart), trace: {} },
+    });
+  }
   if (message?.stop) {
     server.closeAllConnections();
     server.close(() => process.exit(0));

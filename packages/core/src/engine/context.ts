@@ -9,8 +9,10 @@ export function isoMillis(epochMs: number): string {
 export function buildContext(
   execution: ExecutionSnapshot,
   thread: ThreadRecord,
-  extra: { taskToken?: string } = {},
+  extra: { taskToken?: string; retryCount?: boolean } = {},
 ): JsonObject {
+  const state: JsonObject = { EnteredTime: isoMillis(thread.enteredTime), Name: thread.stateName };
+  if (extra.retryCount === true) state['RetryCount'] = thread.retryCounts.reduce((sum, n) => sum + n, 0);
   const context: JsonObject = {
     Execution: {
       Id: execution.executionArn,
@@ -20,11 +22,7 @@ export function buildContext(
       StartTime: isoMillis(execution.startDate),
       RedriveCount: execution.redriveCount,
     },
-    State: {
-      EnteredTime: isoMillis(thread.enteredTime),
-      Name: thread.stateName,
-      RetryCount: thread.retryCounts.reduce((sum, n) => sum + n, 0),
-    },
+    State: state,
     StateMachine: {
       Id: execution.stateMachineArn,
       Name: execution.stateMachineName,

@@ -1,25 +1,16 @@
 /**
- * How a thread moves: enter a state, let its handler work, exit to the next state or end, and
- * route failures through Retry and Catch. Runs of states that need nothing external (Pass,
- * Choice, Succeed, Fail, an elapsed Wait) advance inside one transition until the thread
- * blocks or the execution ends.
+ * The ends of the per-state pipeline that every handler shares: exit to the next state or end
+ * the thread, and route failures through Retry, then Catch, then execution failure.
  */
 import type { Json } from '../json.js';
 import { toJsonText } from '../json.js';
 import type { Retrier, State } from '../asl/definition.js';
-import { assertNever } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesError, StatesErrorName, errorEqualsMatches, failureOf, isUncatchable } from '../asl/errors.js';
 import type { ThreadRecord } from './types.js';
 import type { Step } from './step.js';
-import { withInput, withOutput } from './history.js';
+import { withOutput } from './history.js';
 import { applyResultPath } from './io.js';
-import { runPass } from './states/pass.js';
-import { runTask } from './states/task.js';
-import { runChoice } from './states/choice.js';
-import { runWait } from './states/wait.js';
-import { runSucceed } from './states/succeed.js';
-import { runFail } from './states/fail.js';
 
 /** Where a thread goes next; `null` when it blocked, ended, or the execution closed. */
 export type Next = { stateName: string; input: Json; previousEventId: number } | null;
@@ -52,65 +43,6 @@ export function guarded(step: Step, thread: ThreadRecord, state: State, work: ()
   }
 }
 
-/** Advances a thread from `next` until it blocks or ends. */
-export function advance(step: Step, thread: ThreadRecord, next: Next): void {
-  let current = next;
-  while (current !== null && step.running) {
-    current = enterState(step, thread, current);
-  }
-}
-
-function enterState(step: Step, previous: ThreadRecord, next: NonNullable<Next>): Next {
-  const state = step.definition.States[next.stateName];
-  if (state === undefined) throw new Error(`unknown state ${next.stateName}`);
-  const entered = step.emit(`${state.Type}StateEntered`, next.previousEventId, {
-    name: next.stateName,
-    ...withInput(toJsonText(next.input)),
-  });
-  const thread: ThreadRecord = {
-    id: previous.id,
-    parentId: previous.parentId,
-    stateName: next.stateName,
-    enteredEventId: entered,
-    lastEventId: entered,
-    enteredTime: step.env.now,
-    input: next.input,
-    retryCounts: retriersOf(state).map(() => 0),
-    wait: null,
-  };
-  step.putThread(thread);
-  return guarded(step, thread, state, () => runState(step, thread, state));
-}
-
-function runState(step: Step, thread: ThreadRecord, state: State): Next {
-  switch (state.Type) {
-    case 'Pass':
-      return runPass(step, thread, state);
-    case 'Task':
-      return runTask(step, thread, state);
-    case 'Choice':
-      return runChoice(step, thread, state);
-    case 'Wait':
-      return runWait(step, thread, state);
-    case 'Succeed':
-      return runSucceed(step, thread, state);
-    case 'Fail':
-      return runFail(step, thread, state);
-    case 'Parallel':
-    case 'Map':
-      // Refused when the state machine is created (see `unsupportedFeatures`); reaching here is a bug.
-      throw new StatesError(StatesErrorName.Runtime, `The state type '${state.Type}' is not supported yet.`);
-    default:
-      return assertNever(state, 'state type');
-  }
-}
-
-function retriersOf(state: State): Retrier[] {
-  return (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map') && state.Retry
-    ? state.Retry
-    : [];
-}
-
 /** Writes `…StateExited` and answers where the thread goes: `next`, or the end of its scope. */
 export function exitState(
   step: Step,
@@ -119,15 +51,28 @@ export function exitState(
   output: Json,
   next: string | undefined,
 ): Next {
+  const text = toJsonText(output);
+  checkPayloadSize(step, thread, text);
   const exited = step.emit(`${state.Type}StateExited`, thread.lastEventId, {
     name: thread.stateName,
-    ...withOutput(toJsonText(output)),
+    ...withOutput(text),
   });
   thread.lastEventId = exited;
   step.putThread(thread);
   if (next !== undefined) return { stateName: next, input: output, previousEventId: exited };
   endThread(step, thread, output);
   return null;
+}
+
+/** States.DataLimitExceeded when a state's output is larger than the payload limit. */
+export function checkPayloadSize(step: Step, thread: ThreadRecord, text: string): void {
+  const limit = step.limits.maxPayloadBytes;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most payloads need no measuring.
+  if (text.length * 3 <= limit || Buffer.byteLength(text, 'utf8') <= limit) return;
+  throw new StatesError(
+    StatesErrorName.DataLimitExceeded,
+    `The state/task '${thread.stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+  );
 }
 
 /** A thread reached an End (or a Succeed state). For the root thread, the execution succeeds. */
@@ -172,9 +117,9 @@ export function handleFailure(step: Step, thread: ThreadRecord, state: State, fa
     const catcher = (state.Catch ?? []).find((c) => errorEqualsMatches(c.ErrorEquals, failure));
     if (catcher !== undefined) {
       const errorOutput = { Error: failure.error, Cause: failure.cause };
-      let output: Json;
       try {
-        output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);
+        const output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);
+        return exitState(step, thread, state, output, catcher.Next);
       } catch (error) {
         if (error instanceof StatesError) {
           failExecution(step, thread.lastEventId, withStatePrefix(thread, error));
@@ -182,7 +127,6 @@ export function handleFailure(step: Step, thread: ThreadRecord, state: State, fa
         }
         throw error;
       }
-      return exitState(step, thread, state, output, catcher.Next);
     }
   }
   failExecution(step, thread.lastEventId, failure);

@@ -27,9 +27,11 @@ import { encodeTaskToken } from './tokens.js';
 export interface EngineLimits {
   /** History events an execution may have; reaching it fails the execution (AWS: 25,000). */
   maxHistoryEvents: number;
+  /** Largest state output, in UTF-8 bytes, before States.DataLimitExceeded (AWS: 256 KiB). */
+  maxPayloadBytes: number;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { maxHistoryEvents: 25_000 };
+export const DEFAULT_LIMITS: EngineLimits = { maxHistoryEvents: 25_000, maxPayloadBytes: 262_144 };
 
 export class HistoryLimitReached extends Error {}
 
@@ -145,8 +147,10 @@ export class Step {
   }
 
   ioEnv(thread: ThreadRecord, extra: { taskToken?: string } = {}): IoEnv {
+    // AWS shows State.RetryCount only to Task states.
+    const retryCount = this.stateOf(thread).Type === 'Task';
     return {
-      context: buildContext(this.execution, thread, extra),
+      context: buildContext(this.execution, thread, { ...extra, retryCount }),
       intrinsic: (expression, resolvePath) =>
         evaluateIntrinsic(expression, resolvePath, { random: () => this.random(), uuid: () => this.uuid() }),
     };

@@ -17,7 +17,8 @@ import type {
 } from './types.js';
 import type { EngineLimits } from './step.js';
 import { DEFAULT_LIMITS, HistoryLimitReached, Step, executionTimeoutTimerId } from './step.js';
-import { advance, errorDetails, guarded } from './flow.js';
+import { errorDetails, guarded } from './flow.js';
+import { advance } from './dispatch.js';
 import { withInput } from './history.js';
 import { decodeTaskToken } from './tokens.js';
 import {

@@ -181,7 +181,10 @@ export const ValidateStateMachineDefinition: Operation = (_service, input) => {
   const limit = pageSize(input.optionalNumber('maxResults'));
   return Promise.resolve({
     result: all.some((d) => d.severity === 'ERROR') ? 'FAIL' : 'OK',
-    diagnostics: shown.slice(0, limit),
+    // AWS leaves `location` out where a problem has none (unparsable JSON, no terminal state).
+    diagnostics: shown
+      .slice(0, limit)
+      .map(({ location, ...rest }) => (location === '' ? rest : { ...rest, location })),
     truncated: shown.length > limit,
   });
 };
