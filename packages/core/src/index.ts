@@ -10,3 +10,5 @@ export type { EngineLimits } from './engine/step.js';
 export { decodeTaskToken } from './engine/tokens.js';
 export { isActivityArn } from './engine/states/task.js';
 export { unsupportedFeatures } from './engine/support.js';
+export { buildGraph, describeChoiceRule, allNodes } from './asl/graph.js';
+export type { GraphNode, GraphEdge, GraphEdgeKind, GraphGroup } from './asl/graph.js';

@@ -459,6 +459,22 @@ describe('activity task: timeouts', () => {
     assert.equal(h.tasks.size, 0);
   });
 
+  test('a superseded heartbeat timer that fires anyway changes nothing', () => {
+    const h = start(task({ HeartbeatSeconds: 10 }), {});
+    h.startActivity();
+    const old = [...h.timers.values()][0];
+    assert.ok(old !== undefined);
+    h.advance(5);
+    h.heartbeat(h.token());
+    assert.equal(h.timers.has(old.id), false, 'the old timer is deleted by the heartbeat');
+    h.now = old.dueAt;
+    const late = h.deliver({ type: 'TimerFired', timer: old });
+    assert.ok(late.ok);
+    assert.deepEqual(late.events, []);
+    assert.equal(h.status, 'RUNNING');
+    assert.equal(h.tasks.size, 1);
+  });
+
   test('a heartbeat without HeartbeatSeconds is accepted and changes nothing', () => {
     const h = start(task({ TimeoutSeconds: 100 }), {});
     h.startActivity();

@@ -1,15 +1,18 @@
 /** Engine: the execution's own end: TimeoutSeconds, StopExecution, and cleanup when it closes. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_LIMITS } from '../src/engine/step.js';
 import {
   ACTIVITY_ARN,
   EXECUTION_ARN,
   START,
   entered,
+  exited,
   rejected,
   scheduled,
   start,
   started,
+  succeeded,
 } from './harness.js';
 
 const activity = (extra: Record<string, unknown> = {}): object => ({
@@ -114,6 +117,17 @@ describe('execution TimeoutSeconds', () => {
     assert.deepEqual(h.history().at(-1), ['ExecutionTimedOut', 6, 0, { error: 'States.Timeout' }]);
   });
 
+  test('an execution that ends in its first transition leaves no timer', () => {
+    const h = start({ TimeoutSeconds: 10, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, 1);
+    assert.deepEqual(h.history(), [
+      ['ExecutionStarted', 1, 0, started(1)],
+      ['PassStateEntered', 2, 0, entered('P', 1)],
+      ['PassStateExited', 3, 2, exited('P', 1)],
+      ['ExecutionSucceeded', 4, 3, succeeded(1)],
+    ]);
+    assert.equal(h.timers.size, 0);
+  });
+
   test('an execution that ends first deletes the timeout timer', () => {
     const h = start(
       { TimeoutSeconds: 10, StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 2, End: true } } },
@@ -192,5 +206,30 @@ describe('StopExecution', () => {
     aborted.stop();
     assert.equal(rejected(aborted.stop()), 'ExecutionNotRunning');
     assert.equal(aborted.events.length, 3);
+  });
+});
+
+describe('history limit while an activity is in flight', () => {
+  test('the execution fails and its task and timers are deleted', () => {
+    const h = start(
+      activity({ TimeoutSeconds: 100 }),
+      {},
+      { limits: { ...DEFAULT_LIMITS, maxHistoryEvents: 4 } },
+    );
+    const token = h.token();
+    assert.ok(h.startActivity(token).ok);
+    assert.deepEqual(h.history().slice(3), [
+      [
+        'ExecutionFailed',
+        4,
+        0,
+        { error: 'States.Runtime', cause: 'The execution reached the maximum number of history events (4).' },
+      ],
+    ]);
+    assert.equal(h.status, 'FAILED');
+    assert.equal(h.tasks.size, 0);
+    assert.equal(h.timers.size, 0);
+    assert.equal(h.threads.size, 0);
+    assert.equal(rejected(h.succeed(token, {})), 'TaskTimedOut');
   });
 });

@@ -34,7 +34,7 @@ import {
   StopExecutionCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus, SFNClient, StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { encodeTaskToken } from '../../core/src/engine/tokens.js';
 
 import { awsEnv, sdkClient, startTestServer } from './helpers/server.js';
@@ -294,6 +294,40 @@ describe('resources that do not exist', () => {
   });
 });
 
+describe('an activity deleted before its task is scheduled', () => {
+  test('the execution fails with States.Runtime, as AWS records it', async () => {
+    const { activityArn } = await sfn.send(new CreateActivityCommand({ name: 'deleted-later' }));
+    assert.ok(activityArn !== undefined);
+    const definition = JSON.stringify({
+      StartAt: 'ActivityTask',
+      States: { ActivityTask: { Type: 'Task', Resource: activityArn, End: true } },
+    });
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'uses-deleted-activity', definition, roleArn: ROLE_ARN }),
+    );
+    await sfn.send(new DeleteActivityCommand({ activityArn }));
+    await rejects(sfn.send(new DescribeActivityCommand({ activityArn })), 'ActivityDoesNotExist');
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    const cause =
+      "An error occurred while executing the state 'ActivityTask' (entered at the event id #2). " +
+      `The activity ${activityArn} does not exist.`;
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    assert.equal(d.status, 'FAILED');
+    assert.equal(d.error, 'States.Runtime');
+    assert.equal(d.cause, cause);
+    const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    assert.deepEqual(
+      events.map((e) => [e.id, e.previousEventId, e.type]),
+      [
+        [1, 0, 'ExecutionStarted'],
+        [2, 0, 'TaskStateEntered'],
+        [3, 2, 'ExecutionFailed'],
+      ],
+    );
+    assert.deepEqual(events[2]?.executionFailedEventDetails, { error: 'States.Runtime', cause });
+  });
+});
+
 describe('conflicts and idempotency', () => {
   test('ExecutionAlreadyExists: same name, different input; same input while running is idempotent', async () => {
     const first = await sfn.send(
@@ -513,12 +547,13 @@ describe('payloads', () => {
     const pass = await sfn.send(
       new CreateStateMachineCommand({ name: 'errors-pass', definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
     );
-    assert.ok(pass.stateMachineArn !== undefined);
+    const stateMachineArn: string | undefined = pass.stateMachineArn;
+    assert.ok(stateMachineArn !== undefined);
     for (const input of ['null', '5', '"str"', '[1,2]']) {
-      const { executionArn } = await sfn.send(
-        new StartExecutionCommand({ stateMachineArn: pass.stateMachineArn, input }),
+      const started: StartExecutionCommandOutput = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, input }),
       );
-      const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
       assert.equal(d.status, 'SUCCEEDED', input);
       assert.equal(d.output, input);
     }

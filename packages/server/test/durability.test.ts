@@ -65,12 +65,17 @@ after(async () => {
 
 /** What the API shows of the stored world, to compare before and after a restart. */
 async function inventory(client: SFNClient, machines: string[]) {
-  const stateMachines = (await client.send(new ListStateMachinesCommand({ maxResults: 1000 }))).stateMachines ?? [];
+  const stateMachines =
+    (await client.send(new ListStateMachinesCommand({ maxResults: 1000 }))).stateMachines ?? [];
   const activities = (await client.send(new ListActivitiesCommand({ maxResults: 1000 }))).activities ?? [];
   const executions: Record<string, unknown[]> = {};
   for (const machine of machines) {
     const list = await client.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000 }));
-    executions[machine] = (list.executions ?? []).map((e) => [e.executionArn, e.name, e.startDate?.getTime()]);
+    executions[machine] = (list.executions ?? []).map((e) => [
+      e.executionArn,
+      e.name,
+      e.startDate?.getTime(),
+    ]);
   }
   return {
     stateMachines: stateMachines.map((m) => [m.stateMachineArn, m.name, m.creationDate?.getTime()]).sort(),
@@ -167,7 +172,10 @@ describe('durability', () => {
     ({ server, client } = await serve(dir.path));
 
     // The 5 s wait is not due yet: it must not have fired on start-up.
-    assert.ok(Date.now() < futureWaitEntered + 5000 - 200, 'the restart took too long for this test to mean anything');
+    assert.ok(
+      Date.now() < futureWaitEntered + 5000 - 200,
+      'the restart took too long for this test to mean anything',
+    );
     assert.equal((await describeExecution(client, futureWait)).status, 'RUNNING');
 
     assert.deepEqual(await inventory(client, machines), inventoryBefore);
@@ -175,7 +183,10 @@ describe('durability', () => {
       assert.equal((await client.send(new DescribeActivityCommand({ activityArn: arn }))).activityArn, arn);
     }
     for (const arn of machines) {
-      assert.equal((await client.send(new DescribeStateMachineCommand({ stateMachineArn: arn }))).status, 'ACTIVE');
+      assert.equal(
+        (await client.send(new DescribeStateMachineCommand({ stateMachineArn: arn }))).status,
+        'ACTIVE',
+      );
     }
     const doneAfter = await describeExecution(client, done);
     assert.equal(doneAfter.status, 'SUCCEEDED');
@@ -208,10 +219,16 @@ describe('durability', () => {
       'ActivityTimedOut',
       'ExecutionFailed',
     ]);
-    assert.equal(eventOf(timeoutEvents, 'ActivityTimedOut').activityTimedOutEventDetails?.error, 'States.Timeout');
+    assert.equal(
+      eventOf(timeoutEvents, 'ActivityTimedOut').activityTimedOutEventDetails?.error,
+      'States.Timeout',
+    );
     const timedOutAt = at(timeoutEvents, 'ActivityTimedOut');
     assert.ok(timedOutAt >= timeoutStarted + 2000 - 5);
-    assert.ok(timedOutAt < respawnBegan + 2000, `timed out ${timedOutAt - respawnBegan} ms after the restart began`);
+    assert.ok(
+      timedOutAt < respawnBegan + 2000,
+      `timed out ${timedOutAt - respawnBegan} ms after the restart began`,
+    );
     await assert.rejects(
       client.send(new SendTaskSuccessCommand({ taskToken: timeoutTask.taskToken, output: '{}' })),
       TaskTimedOut,
@@ -274,12 +291,18 @@ describe('durability', () => {
       'ExecutionSucceeded',
     ]);
     assert.deepEqual(heldEvents.slice(0, 4), historiesBefore.get(held));
-    assert.deepEqual(eventOf(heldEvents, 'ActivityStarted').activityStartedEventDetails, { workerName: 'holder' });
+    assert.deepEqual(eventOf(heldEvents, 'ActivityStarted').activityStartedEventDetails, {
+      workerName: 'holder',
+    });
     // The held task is not handed out a second time.
     await assert.rejects(poll(client, heldActivity, { abortSignal: AbortSignal.timeout(700) }));
 
     // The task queued before the kill is still queued, and goes to the first poller.
-    assert.deepEqual(types(await history(client, queued)), ['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled']);
+    assert.deepEqual(types(await history(client, queued)), [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+    ]);
     const queuedTask = await poll(client, queuedActivity, {
       workerName: 'after-restart',
       abortSignal: AbortSignal.timeout(10_000),

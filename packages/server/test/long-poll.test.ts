@@ -16,6 +16,9 @@ import {
   SendTaskSuccessCommand,
 } from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { ActivityTaskRecord } from '@stepwise/core';
+import { ActivityDispatcher } from '../src/runtime/activity-dispatcher.js';
+import type { Store } from '../src/store/types.js';
 import { sdkClient, startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import {
@@ -154,7 +157,10 @@ describe('GetActivityTask long polling', () => {
         seen.set(task.taskToken, name);
         const input = JSON.parse(task.input) as { i: number };
         await shortClient.send(
-          new SendTaskSuccessCommand({ taskToken: task.taskToken, output: JSON.stringify({ i: input.i, by: name }) }),
+          new SendTaskSuccessCommand({
+            taskToken: task.taskToken,
+            output: JSON.stringify({ i: input.i, by: name }),
+          }),
         );
         answered++;
       }
@@ -176,7 +182,9 @@ describe('GetActivityTask long polling', () => {
       const events = await history(shortClient, arn);
       assertWellFormed(events);
       assert.equal(types(events).filter((t) => t === 'ActivityStarted').length, 1);
-      assert.deepEqual(eventOf(events, 'ActivityStarted').activityStartedEventDetails, { workerName: output.by });
+      assert.deepEqual(eventOf(events, 'ActivityStarted').activityStartedEventDetails, {
+        workerName: output.by,
+      });
     }
   });
 
@@ -193,7 +201,11 @@ describe('GetActivityTask long polling', () => {
     assert.ok(Date.now() - began >= HOLD_MS - 50);
     // The other activity's tasks are still queued, untouched.
     for (const arn of arns) {
-      assert.deepEqual(types(await history(shortClient, arn)), ['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled']);
+      assert.deepEqual(types(await history(shortClient, arn)), [
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'ActivityScheduled',
+      ]);
     }
     const inputs: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -246,7 +258,9 @@ describe('GetActivityTask long polling', () => {
       await longClient.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{}' }));
       assert.equal((await waitForEnd(longClient, executionArn)).status, 'SUCCEEDED');
       const events = await history(longClient, executionArn);
-      assert.deepEqual(eventOf(events, 'ActivityStarted').activityStartedEventDetails, { workerName: 'after-abort' });
+      assert.deepEqual(eventOf(events, 'ActivityStarted').activityStartedEventDetails, {
+        workerName: 'after-abort',
+      });
     } finally {
       client.destroy();
     }
@@ -275,11 +289,16 @@ describe('GetActivityTask long polling', () => {
   test('GetActivityTask on a missing activity: ActivityDoesNotExist; on a malformed ARN: InvalidArn', async () => {
     await assert.rejects(
       longClient.send(
-        new GetActivityTaskCommand({ activityArn: 'arn:aws:states:us-east-1:123456789012:activity:no-such-activity' }),
+        new GetActivityTaskCommand({
+          activityArn: 'arn:aws:states:us-east-1:123456789012:activity:no-such-activity',
+        }),
       ),
       ActivityDoesNotExist,
     );
-    await assert.rejects(longClient.send(new GetActivityTaskCommand({ activityArn: 'not-an-arn' })), InvalidArn);
+    await assert.rejects(
+      longClient.send(new GetActivityTaskCommand({ activityArn: 'not-an-arn' })),
+      InvalidArn,
+    );
   });
 
   test('waiting polls cost no CPU loop', async () => {
@@ -302,5 +321,62 @@ describe('GetActivityTask long polling', () => {
       agent.destroy();
     }
     await pollersWaiting(long, activityArn, 0);
+  });
+});
+
+/**
+ * The hand-over is a commit (ActivityStarted) that, on a store with real I/O, takes time. A poll
+ * whose hold time ends, or a server that shuts down, during that commit must still receive the
+ * task it was given: answering it empty would leave the task started with nobody holding its
+ * token. SQLite commits synchronously, so this is checked on the dispatcher with a slow commit.
+ */
+describe('hand-over during a slow commit', () => {
+  const task: ActivityTaskRecord = {
+    token: 'token-1',
+    activityArn: 'arn:aws:states:us-east-1:123456789012:activity:slow',
+    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:e1',
+    threadId: 'root',
+    input: '{"slow":true}',
+    status: 'queued',
+    scheduledAt: 0,
+  };
+
+  function dispatcher(holdMs: number, commitMs: number) {
+    let queued: ActivityTaskRecord | undefined = task;
+    const store = { nextQueuedTask: () => Promise.resolve(queued) } as unknown as Store;
+    const commits: string[] = [];
+    const d = new ActivityDispatcher(
+      store,
+      async (t) => {
+        await sleep(commitMs);
+        queued = undefined;
+        commits.push(t.token);
+        return true;
+      },
+      holdMs,
+    );
+    const request = {
+      activityArn: task.activityArn,
+      signal: new AbortController().signal,
+      isConnected: () => true,
+    };
+    return { d, commits, request };
+  }
+
+  test('a poll whose hold time ends during the commit still receives the task', async () => {
+    const { d, commits, request } = dispatcher(30, 150);
+    const answer = await d.poll(request);
+    assert.deepEqual(commits, ['token-1']);
+    assert.deepEqual(answer, { taskToken: 'token-1', input: '{"slow":true}' });
+    await d.close();
+  });
+
+  test('a shutdown during the commit still answers the poll with the task', async () => {
+    const { d, commits, request } = dispatcher(10_000, 150);
+    const answer = d.poll(request);
+    await sleep(30);
+    await d.close();
+    assert.deepEqual(commits, ['token-1']);
+    assert.deepEqual(await answer, { taskToken: 'token-1', input: '{"slow":true}' });
   });
 });

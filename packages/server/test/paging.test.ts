@@ -66,7 +66,7 @@ function assertNewestFirst(items: ExecutionListItem[]): void {
   }
 }
 
-function assertNoDuplicates(items: { executionArn?: string }[]): void {
+function assertNoDuplicates(items: { executionArn?: string | undefined }[]): void {
   const arns = items.map((e) => e.executionArn);
   assert.equal(new Set(arns).size, arns.length, 'an execution was listed twice');
 }
@@ -81,7 +81,11 @@ describe('ListExecutions paging', () => {
     machineArn = await createMachine(client, {
       StartAt: 'Route',
       States: {
-        Route: { Type: 'Choice', Choices: [{ Variable: '$.wait', BooleanEquals: true, Next: 'Hold' }], Default: 'Done' },
+        Route: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.wait', BooleanEquals: true, Next: 'Hold' }],
+          Default: 'Done',
+        },
         Hold: { Type: 'Wait', Seconds: 3600, Next: 'Done' },
         Done: { Type: 'Succeed' },
       },
@@ -100,7 +104,8 @@ describe('ListExecutions paging', () => {
     assert.deepEqual(new Set(items.map((e) => e.executionArn)), new Set(startedArns));
     // Started one after the other: the last started is among the newest (several may share a
     // millisecond), the first started among the oldest.
-    const dateOf = (arn: string | undefined) => items.find((e) => e.executionArn === arn)!.startDate!.getTime();
+    const dateOf = (arn: string | undefined) =>
+      items.find((e) => e.executionArn === arn)!.startDate!.getTime();
     assert.equal(dateOf(startedArns[TOTAL - 1]), items[0]!.startDate!.getTime());
     assert.equal(dateOf(startedArns[0]), items[TOTAL - 1]!.startDate!.getTime());
     for (const item of items) {
@@ -131,7 +136,9 @@ describe('ListExecutions paging', () => {
     assert.equal(succeeded.items.length, TOTAL - TOTAL / 5);
     assert.ok(succeeded.items.every((e) => e.status === 'SUCCEEDED'));
     assertNoDuplicates(succeeded.items);
-    const failed = await client.send(new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'FAILED' }));
+    const failed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'FAILED' }),
+    );
     assert.deepEqual(failed.executions, []);
     assert.equal(failed.nextToken, undefined);
   });
@@ -142,7 +149,8 @@ describe('ListExecutions paging', () => {
     const { items } = await listAll(machineArn, {
       maxResults: 30,
       between: async () => {
-        for (let i = 0; i < 3; i++) added.push(await start(client, machineArn, { i: -1, wait: false }, unique('late')));
+        for (let i = 0; i < 3; i++)
+          added.push(await start(client, machineArn, { i: -1, wait: false }, unique('late')));
       },
     });
     assert.ok(added.length > 0);
@@ -171,8 +179,14 @@ describe('ListExecutions paging', () => {
       },
     });
     assertNoDuplicates(items);
-    const stillRunning = running.items.filter((e) => !stopped.has(e.executionArn!)).map((e) => e.executionArn);
-    for (const arn of stillRunning) assert.ok(items.some((e) => e.executionArn === arn), `${arn} was skipped`);
+    const stillRunning = running.items
+      .filter((e) => !stopped.has(e.executionArn!))
+      .map((e) => e.executionArn);
+    for (const arn of stillRunning)
+      assert.ok(
+        items.some((e) => e.executionArn === arn),
+        `${arn} was skipped`,
+      );
   });
 
   test('a nextToken reused with another statusFilter, another machine, or garbage: InvalidToken', async () => {
@@ -180,11 +194,16 @@ describe('ListExecutions paging', () => {
     const nextToken = page.nextToken;
     assert.ok(nextToken !== undefined);
     await assert.rejects(
-      client.send(new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'RUNNING', nextToken })),
+      client.send(
+        new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'RUNNING', nextToken }),
+      ),
       InvalidToken,
     );
     const other = await createMachine(client, { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
-    await assert.rejects(client.send(new ListExecutionsCommand({ stateMachineArn: other, nextToken })), InvalidToken);
+    await assert.rejects(
+      client.send(new ListExecutionsCommand({ stateMachineArn: other, nextToken })),
+      InvalidToken,
+    );
     for (const garbage of ['garbage', 'eyJxIjoxfQ', Buffer.from('{"q":"x","c":1}').toString('base64url')]) {
       await assert.rejects(
         client.send(new ListExecutionsCommand({ stateMachineArn: machineArn, nextToken: garbage })),
@@ -193,10 +212,12 @@ describe('ListExecutions paging', () => {
       );
     }
     // The same arguments continue where the page ended.
-    const second = await client.send(new ListExecutionsCommand({ stateMachineArn: machineArn, maxResults: 5, nextToken }));
+    const second = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: machineArn, maxResults: 5, nextToken }),
+    );
     assert.equal(second.executions?.length, 5);
     const firstArns = new Set(page.executions!.map((e) => e.executionArn));
-    assert.ok(second.executions!.every((e) => !firstArns.has(e.executionArn)));
+    assert.ok((second.executions ?? []).every((e) => !firstArns.has(e.executionArn)));
   });
 });
 
@@ -210,7 +231,7 @@ describe('GetExecutionHistory paging', () => {
     for (let i = 0; i < STATES; i++) {
       states[`Step${i}`] = {
         Type: 'Pass',
-        Parameters: { 'step': i, 'secret.$': '$.secret' },
+        Parameters: { step: i, 'secret.$': '$.secret' },
         ...(i < STATES - 1 ? { Next: `Step${i + 1}` } : { End: true }),
       };
     }
@@ -219,13 +240,21 @@ describe('GetExecutionHistory paging', () => {
     all = await history(client, executionArn);
   });
 
-  const fetchAll = async (options: { maxResults?: number; reverseOrder?: boolean; includeExecutionData?: boolean }) => {
+  const fetchAll = async (options: {
+    maxResults?: number;
+    reverseOrder?: boolean;
+    includeExecutionData?: boolean;
+  }) => {
     const events: HistoryEvent[] = [];
     const sizes: number[] = [];
     let nextToken: string | undefined;
     do {
       const page = await client.send(
-        new GetExecutionHistoryCommand({ executionArn, ...options, ...(nextToken !== undefined ? { nextToken } : {}) }),
+        new GetExecutionHistoryCommand({
+          executionArn,
+          ...options,
+          ...(nextToken !== undefined ? { nextToken } : {}),
+        }),
       );
       events.push(...(page.events ?? []));
       sizes.push(page.events?.length ?? 0);
@@ -288,7 +317,9 @@ describe('GetExecutionHistory paging', () => {
     const nextToken = page.nextToken;
     assert.ok(nextToken !== undefined);
     await assert.rejects(
-      client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 3, reverseOrder: true, nextToken })),
+      client.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 3, reverseOrder: true, nextToken }),
+      ),
       InvalidToken,
     );
     await assert.rejects(
@@ -302,14 +333,18 @@ describe('ListActivities and ListStateMachines paging', () => {
   test('ListActivities pages through every activity once, also while activities are added', async () => {
     const created: string[] = [];
     for (let i = 0; i < 23; i++) {
-      created.push((await client.send(new CreateActivityCommand({ name: unique(`page-act-${i}`) }))).activityArn!);
+      created.push(
+        (await client.send(new CreateActivityCommand({ name: unique(`page-act-${i}`) }))).activityArn!,
+      );
     }
     const seen: string[] = [];
     const added: string[] = [];
     let nextToken: string | undefined;
     let pages = 0;
     do {
-      const page = await client.send(new ListActivitiesCommand({ maxResults: 5, ...(nextToken ? { nextToken } : {}) }));
+      const page = await client.send(
+        new ListActivitiesCommand({ maxResults: 5, ...(nextToken ? { nextToken } : {}) }),
+      );
       assert.ok((page.activities?.length ?? 0) <= 5);
       for (const a of page.activities ?? []) {
         assert.ok(a.name && a.activityArn && a.creationDate instanceof Date);
@@ -317,7 +352,8 @@ describe('ListActivities and ListStateMachines paging', () => {
       }
       nextToken = page.nextToken;
       pages++;
-      if (pages === 2) added.push((await client.send(new CreateActivityCommand({ name: unique('late-act') }))).activityArn!);
+      if (pages === 2)
+        added.push((await client.send(new CreateActivityCommand({ name: unique('late-act') }))).activityArn!);
     } while (nextToken !== undefined);
     assert.equal(new Set(seen).size, seen.length, 'an activity was listed twice');
     for (const arn of created) assert.ok(seen.includes(arn), `${arn} was skipped`);

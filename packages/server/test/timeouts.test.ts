@@ -113,10 +113,7 @@ describe('timeouts', { concurrency: true }, () => {
     assert.ok(ms(timedOut) >= lastBeat + 1000 - 50, `timed out ${lastBeat + 1000 - ms(timedOut)} ms early`);
     await assert.rejects(success(taskToken), TaskTimedOut);
     await assert.rejects(heartbeat(taskToken), TaskTimedOut);
-    await assert.rejects(
-      client.send(new SendTaskFailureCommand({ taskToken, error: 'Late' })),
-      TaskTimedOut,
-    );
+    await assert.rejects(client.send(new SendTaskFailureCommand({ taskToken, error: 'Late' })), TaskTimedOut);
   });
 
   test('task TimeoutSeconds counts from ActivityStarted, not from scheduling', async () => {
@@ -191,7 +188,12 @@ describe('timeouts', { concurrency: true }, () => {
     assert.ok(out.stopDate.getTime() - out.startDate.getTime() >= 1000 - 5);
     const events = await history(client, executionArn);
     assertWellFormed(events);
-    assert.deepEqual(types(events), ['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ExecutionTimedOut']);
+    assert.deepEqual(types(events), [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+      'ExecutionTimedOut',
+    ]);
     assert.equal(eventOf(events, 'ExecutionTimedOut').executionTimedOutEventDetails?.error, 'States.Timeout');
     // The queued task went with the execution: nobody receives it any more.
     assert.equal(await poll(client, activityArn), undefined);
@@ -209,7 +211,9 @@ describe('timeouts', { concurrency: true }, () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const task = await pollUntilTask(client, activityArn);
       assert.equal(task.input, '{"n":1}');
-      await client.send(new SendTaskFailureCommand({ taskToken: task.taskToken, error: 'Boom', cause: `#${attempt}` }));
+      await client.send(
+        new SendTaskFailureCommand({ taskToken: task.taskToken, error: 'Boom', cause: `#${attempt}` }),
+      );
     }
     const last = await pollUntilTask(client, activityArn);
     await success(last.taskToken, { ok: 3 });
@@ -233,7 +237,11 @@ describe('timeouts', { concurrency: true }, () => {
     ]);
     // Each attempt chains on the previous one.
     for (let i = 3; i < events.length - 1; i++) {
-      assert.equal(events[i]!.previousEventId, events[i - 1]!.id, `event ${events[i]!.id} ${events[i]!.type}`);
+      assert.equal(
+        events[i]!.previousEventId,
+        events[i - 1]!.id,
+        `event ${events[i]!.id} ${events[i]!.type}`,
+      );
     }
     assert.equal(eventOf(events, 'ActivityFailed', 1).activityFailedEventDetails?.cause, '#1');
     // Back-off: 1 s, then 1 s × 2.
@@ -261,7 +269,9 @@ describe('timeouts', { concurrency: true }, () => {
     const executionArn = await start(client, machineArn, { id: 7 });
     for (let attempt = 0; attempt < 2; attempt++) {
       const task = await pollUntilTask(client, activityArn);
-      await client.send(new SendTaskFailureCommand({ taskToken: task.taskToken, error: 'Nope', cause: 'no' }));
+      await client.send(
+        new SendTaskFailureCommand({ taskToken: task.taskToken, error: 'Nope', cause: 'no' }),
+      );
     }
     const out = await waitForEnd(client, executionArn);
     assert.equal(out.status, 'SUCCEEDED');
@@ -343,7 +353,12 @@ describe('timeouts', { concurrency: true }, () => {
     const events = await history(client, executionArn);
     assertWellFormed(events);
     assert.equal(eventOf(events, 'ActivityTimedOut').activityTimedOutEventDetails?.error, 'States.Timeout');
-    assert.deepEqual(types(events).slice(-4), ['TaskStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
+    assert.deepEqual(types(events).slice(-4), [
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
   });
 
   test('Catch of States.HeartbeatTimeout does not take a plain task timeout', async () => {
@@ -372,7 +387,9 @@ describe('timeouts', { concurrency: true }, () => {
 
   test('StopExecution while a worker holds the task: ExecutionAborted, and the token answers TaskTimedOut', async () => {
     const { executionArn, taskToken } = await startedTask({ HeartbeatSeconds: 30 });
-    const stopped = await client.send(new StopExecutionCommand({ executionArn, error: 'Halt', cause: 'by test' }));
+    const stopped = await client.send(
+      new StopExecutionCommand({ executionArn, error: 'Halt', cause: 'by test' }),
+    );
     assert.ok(stopped.stopDate instanceof Date);
     const out = await describeExecution(client, executionArn);
     assert.equal(out.status, 'ABORTED');
@@ -403,7 +420,12 @@ describe('timeouts', { concurrency: true }, () => {
     assert.equal((await describeExecution(client, executionArn)).status, 'ABORTED');
     assert.equal(await poll(client, activityArn), undefined);
     const events = await history(client, executionArn);
-    assert.deepEqual(types(events), ['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ExecutionAborted']);
+    assert.deepEqual(types(events), [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+      'ExecutionAborted',
+    ]);
     assert.deepEqual(eventOf(events, 'ExecutionAborted').executionAbortedEventDetails, {});
   });
 

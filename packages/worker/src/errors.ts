@@ -14,11 +14,14 @@ export const MAX_CAUSE_LENGTH = 32_768;
 export class TaskFailure extends Error {
   /** The `error` sent with SendTaskFailure. */
   readonly error: string;
-  /** The `cause` sent with SendTaskFailure (empty when not given). */
-  readonly cause: string;
+  /**
+   * The `cause` sent with SendTaskFailure (empty when not given). It shadows `Error.cause`
+   * on purpose: in a task failure, "cause" is the Step Functions field.
+   */
+  override readonly cause: string;
 
-  constructor(error: string, cause = '', options?: ErrorOptions) {
-    super(cause === '' ? error : cause, options);
+  constructor(error: string, cause = '') {
+    super(cause === '' ? error : cause);
     this.name = 'TaskFailure';
     this.error = error;
     this.cause = cause;

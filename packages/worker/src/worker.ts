@@ -26,7 +26,10 @@ export interface TaskContext {
   heartbeat(): Promise<void>;
 }
 
-export type TaskHandler<TInput, TOutput> = (input: TInput, context: TaskContext) => Promise<TOutput> | TOutput;
+export type TaskHandler<TInput, TOutput> = (
+  input: TInput,
+  context: TaskContext,
+) => Promise<TOutput> | TOutput;
 
 /** Any of console, pino-like or custom loggers: only the methods present are used. */
 export interface Logger {
@@ -374,8 +377,15 @@ class ActivityWorker<TInput, TOutput> implements Worker {
         ? setInterval(() => heartbeat().catch(() => undefined), this.heartbeatMs)
         : undefined;
 
-    const context: TaskContext = { taskToken, workerName: this.workerName, signal: controller.signal, heartbeat };
-    const outcome = (async (): Promise<{ ok: true; output: string } | { ok: false; failure: FailureDetails }> => {
+    const context: TaskContext = {
+      taskToken,
+      workerName: this.workerName,
+      signal: controller.signal,
+      heartbeat,
+    };
+    const outcome = (async (): Promise<
+      { ok: true; output: string } | { ok: false; failure: FailureDetails }
+    > => {
       try {
         const input = JSON.parse(rawInput) as TInput;
         const result = await this.options.handler(input, context);
@@ -425,10 +435,16 @@ class ActivityWorker<TInput, TOutput> implements Worker {
     }
   }
 
-  private async answerFailure(taskToken: string, failure: FailureDetails, elapsed: () => number): Promise<void> {
+  private async answerFailure(
+    taskToken: string,
+    failure: FailureDetails,
+    elapsed: () => number,
+  ): Promise<void> {
     try {
       await this.withRetry(() =>
-        this.client.send(new SendTaskFailureCommand({ taskToken, error: failure.error, cause: failure.cause })),
+        this.client.send(
+          new SendTaskFailureCommand({ taskToken, error: failure.error, cause: failure.cause }),
+        ),
       );
       this.emit('taskFailed', { taskToken, ...failure, durationMs: elapsed() });
     } catch (error) {

@@ -1,35 +1,71 @@
 /**
- * How a thread moves: enter a state, let its handler do the work, and follow `Next`. Runs of
- * states that need nothing external (Pass, Choice, Succeed, Fail, an elapsed Wait) advance
- * inside one transition until the thread blocks or the execution ends.
+ * How threads move: enter a state, let its handler do the work, follow `Next`. All the work of
+ * a transition goes through one stack (`Step.work`), drained here: runs of states that need
+ * nothing external (Pass, Choice, Succeed, Fail, an elapsed Wait, whole Map iterations of
+ * those) advance inside one transition until every thread blocks or the execution ends.
  */
 import { toJsonText } from '../json.js';
 import type { Retrier, State } from '../asl/definition.js';
 import { assertNever } from '../asl/definition.js';
-import { StatesError, StatesErrorName } from '../asl/errors.js';
 import type { ThreadRecord } from './types.js';
-import type { Step } from './step.js';
+import type { Step, Work } from './step.js';
 import type { Next } from './flow.js';
 import { guarded } from './flow.js';
 import { withInput } from './history.js';
+import { childEnded, childFailed, launchChild, noteChildProgress } from './children.js';
 import { runPass } from './states/pass.js';
 import { runTask } from './states/task.js';
 import { runChoice } from './states/choice.js';
 import { runWait } from './states/wait.js';
 import { runSucceed } from './states/succeed.js';
 import { runFail } from './states/fail.js';
+import { runParallel } from './states/parallel.js';
+import { runMap } from './states/map.js';
 
-/** Advances a thread from `next` until it blocks or ends. */
+/** Continues a thread at `next` (if any), then drains all work the transition produced. */
 export function advance(step: Step, thread: ThreadRecord, next: Next): void {
-  let current = next;
-  while (current !== null && step.running) {
-    current = enterState(step, thread, current);
+  if (next !== null) step.work.push({ kind: 'run', threadId: thread.id, ...next });
+  drain(step);
+}
+
+export function drain(step: Step): void {
+  let item: Work | undefined;
+  while (step.running && (item = step.work.pop()) !== undefined) {
+    switch (item.kind) {
+      case 'run':
+        run(step, item.threadId, {
+          stateName: item.stateName,
+          input: item.input,
+          previousEventId: item.previousEventId,
+        });
+        break;
+      case 'launch':
+        launchChild(step, item.parentId);
+        break;
+      case 'childEnded':
+        childEnded(step, item.childId);
+        break;
+      case 'childFailed':
+        childFailed(step, item.childId, { error: item.error, cause: item.cause });
+        break;
+      default:
+        assertNever(item, 'work item');
+    }
   }
 }
 
-function enterState(step: Step, previous: ThreadRecord, next: NonNullable<Next>): Next {
-  const state = step.definition.States[next.stateName];
-  if (state === undefined) throw new Error(`unknown state ${next.stateName}`);
+function run(step: Step, threadId: string, start: NonNullable<Next>): void {
+  let current: Next = start;
+  while (current !== null && step.running) {
+    const thread = step.peekThread(threadId);
+    if (thread === undefined || thread.phase !== undefined) return;
+    current = enterState(step, thread, current);
+  }
+  noteChildProgress(step, threadId);
+}
+
+function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNullable<Next>): Next {
+  const state = step.stateNamed(next.stateName);
   const entered = step.emit(`${state.Type}StateEntered`, next.previousEventId, {
     name: next.stateName,
     ...withInput(toJsonText(next.input)),
@@ -45,6 +81,7 @@ function enterState(step: Step, previous: ThreadRecord, next: NonNullable<Next>)
     retryCounts: retriersOf(state).map(() => 0),
     wait: null,
   };
+  if (previous.index !== undefined) thread.index = previous.index;
   step.putThread(thread);
   return guarded(step, thread, state, () => runState(step, thread, state));
 }
@@ -64,12 +101,36 @@ function runState(step: Step, thread: ThreadRecord, state: State): Next {
     case 'Fail':
       return runFail(step, thread, state);
     case 'Parallel':
+      return runParallel(step, thread, state);
     case 'Map':
-      // Refused when the state machine is created (see `unsupportedFeatures`); reaching here is a bug.
-      throw new StatesError(StatesErrorName.Runtime, `The state type '${state.Type}' is not supported yet.`);
+      return runMap(step, thread, state);
     default:
       return assertNever(state, 'state type');
   }
+}
+
+/** A retry re-runs a state's work without entering it again (no new …StateEntered). */
+export function rerunWork(step: Step, thread: ThreadRecord, state: State): void {
+  thread.wait = null;
+  const next = guarded(step, thread, state, () => {
+    switch (state.Type) {
+      case 'Task':
+        return runTask(step, thread, state);
+      case 'Parallel':
+        return runParallel(step, thread, state);
+      case 'Map':
+        return runMap(step, thread, state);
+      case 'Pass':
+      case 'Choice':
+      case 'Wait':
+      case 'Succeed':
+      case 'Fail':
+        throw new Error(`${state.Type} states have no Retry`);
+      default:
+        return assertNever(state, 'state type');
+    }
+  });
+  advance(step, thread, next);
 }
 
 function retriersOf(state: State): Retrier[] {

@@ -75,10 +75,28 @@ export function checkPayloadSize(step: Step, thread: ThreadRecord, text: string)
   );
 }
 
-/** A thread reached an End (or a Succeed state). For the root thread, the execution succeeds. */
+/**
+ * A thread reached an End (or a Succeed state). The root's end is the execution's success; a
+ * branch's or iteration's end is reported to its Parallel or Map state.
+ */
 export function endThread(step: Step, thread: ThreadRecord, output: Json): void {
-  step.emit('ExecutionSucceeded', thread.lastEventId, withOutput(toJsonText(output)));
-  step.close('SUCCEEDED', { output });
+  if (thread.parentId === null) {
+    step.emit('ExecutionSucceeded', thread.lastEventId, withOutput(toJsonText(output)));
+    step.close('SUCCEEDED', { output });
+    return;
+  }
+  step.putThread({ ...thread, wait: null, phase: 'done', output });
+  step.work.push({ kind: 'childEnded', childId: thread.id });
+}
+
+/** A thread failed and nothing in it caught the error: the execution fails, or the parent state. */
+export function failThread(step: Step, thread: ThreadRecord, failure: Failure): void {
+  if (thread.parentId === null) {
+    failExecution(step, thread.lastEventId, failure);
+    return;
+  }
+  step.putThread({ ...thread, wait: null, phase: 'done' });
+  step.work.push({ kind: 'childFailed', childId: thread.id, error: failure.error, cause: failure.cause });
 }
 
 export function failExecution(step: Step, previousEventId: number, failure: Failure): void {
@@ -94,43 +112,52 @@ export function errorDetails(failure: { error: string | null; cause: string | nu
   return details;
 }
 
-/** Retry, then Catch, then the execution fails (uncatchable errors skip straight to that). */
+/** Retry, then Catch, then the thread fails (uncatchable errors skip straight to that). */
 export function handleFailure(step: Step, thread: ThreadRecord, state: State, failure: Failure): Next {
-  if (
-    !isUncatchable(failure) &&
-    (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map')
-  ) {
-    const retriers = state.Retry ?? [];
-    const index = retriers.findIndex((r) => errorEqualsMatches(r.ErrorEquals, failure));
-    const retrier = retriers[index];
-    if (retrier !== undefined) {
-      const attempts = thread.retryCounts[index] ?? 0;
-      if (attempts < (retrier.MaxAttempts ?? 3)) {
-        thread.retryCounts[index] = attempts + 1;
-        const dueAt = step.env.now + retryDelayMs(retrier, attempts, () => step.random());
-        const timer = step.armTimer(thread.id, 'retry', dueAt);
-        thread.wait = { kind: 'retry', timerId: timer.id, dueAt };
-        step.putThread(thread);
-        return null;
-      }
-    }
-    const catcher = (state.Catch ?? []).find((c) => errorEqualsMatches(c.ErrorEquals, failure));
-    if (catcher !== undefined) {
-      const errorOutput = { Error: failure.error, Cause: failure.cause };
-      try {
-        const output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);
-        return exitState(step, thread, state, output, catcher.Next);
-      } catch (error) {
-        if (error instanceof StatesError) {
-          failExecution(step, thread.lastEventId, withStatePrefix(thread, error));
-          return null;
-        }
-        throw error;
-      }
-    }
+  if (tryRetry(step, thread, state, failure)) return null;
+  return catchOrFail(step, thread, state, failure);
+}
+
+/** Arms the back-off of the first matching retrier that has attempts left; false if none. */
+export function tryRetry(step: Step, thread: ThreadRecord, state: State, failure: Failure): boolean {
+  if (isUncatchable(failure)) return false;
+  if (state.Type !== 'Task' && state.Type !== 'Parallel' && state.Type !== 'Map') return false;
+  const retriers = state.Retry ?? [];
+  const index = retriers.findIndex((r) => errorEqualsMatches(r.ErrorEquals, failure));
+  const retrier = retriers[index];
+  if (retrier === undefined) return false;
+  const attempts = thread.retryCounts[index] ?? 0;
+  if (attempts >= (retrier.MaxAttempts ?? 3)) return false;
+  thread.retryCounts[index] = attempts + 1;
+  const dueAt = step.env.now + retryDelayMs(retrier, attempts, () => step.random());
+  const timer = step.armTimer(thread.id, 'retry', dueAt);
+  thread.wait = { kind: 'retry', timerId: timer.id, dueAt };
+  step.putThread(thread);
+  return true;
+}
+
+/** The first matching catcher takes the error output to its Next; without one the thread fails. */
+export function catchOrFail(step: Step, thread: ThreadRecord, state: State, failure: Failure): Next {
+  const catchers =
+    !isUncatchable(failure) && (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map')
+      ? (state.Catch ?? [])
+      : [];
+  const catcher = catchers.find((c) => errorEqualsMatches(c.ErrorEquals, failure));
+  if (catcher === undefined) {
+    failThread(step, thread, failure);
+    return null;
   }
-  failExecution(step, thread.lastEventId, failure);
-  return null;
+  const errorOutput = { Error: failure.error, Cause: failure.cause };
+  try {
+    const output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);
+    return exitState(step, thread, state, output, catcher.Next);
+  } catch (error) {
+    if (error instanceof StatesError) {
+      failThread(step, thread, withStatePrefix(thread, error));
+      return null;
+    }
+    throw error;
+  }
 }
 
 /**

@@ -35,9 +35,22 @@ export const DEFAULT_LIMITS: EngineLimits = { maxHistoryEvents: 25_000, maxPaylo
 
 export class HistoryLimitReached extends Error {}
 
+/**
+ * Work the transition still has to do. A stack rather than recursion: a Map over thousands of
+ * items that need nothing external runs inside one transition, and must not grow the call
+ * stack with the number of items. The order (last in, first out) makes an iteration that
+ * needs nothing external finish before the next one starts, as AWS records it.
+ */
+export type Work =
+  | { kind: 'run'; threadId: string; stateName: string; input: Json; previousEventId: number }
+  | { kind: 'launch'; parentId: string }
+  | { kind: 'childEnded'; childId: string }
+  | { kind: 'childFailed'; childId: string; error: string | null; cause: string | null };
+
 export class Step {
   readonly events: HistoryEvent[] = [];
   readonly effects: Effect[] = [];
+  readonly work: Work[] = [];
   private readonly threads: Map<string, ThreadRecord>;
   private readonly changed = new Set<string>();
   private readonly deleted = new Set<string>();
@@ -118,6 +131,31 @@ export class Step {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
 
+  /** Read-only access, for records the caller will not change (gathering results). */
+  peekThread(id: string): Readonly<ThreadRecord> | undefined {
+    return this.threads.get(id);
+  }
+
+  /**
+   * Ends everything below a thread: its branches or iterations, their tasks and timers. Child
+   * ids extend their parent's (`root/3/1`), so descendants are found by prefix.
+   */
+  abortDescendants(parentId: string): void {
+    const prefix = `${parentId}/`;
+    for (const thread of [...this.threads.values()]) {
+      if (!thread.id.startsWith(prefix)) continue;
+      const wait = thread.wait;
+      if (wait?.kind === 'activity') {
+        this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
+        this.deleteTimer(wait.timeoutTimerId);
+        this.deleteTimer(wait.heartbeatTimerId);
+      } else if (wait !== null && wait.kind !== 'children') {
+        this.deleteTimer(wait.timerId);
+      }
+      this.deleteThread(thread.id);
+    }
+  }
+
   /** A private copy of the thread: handlers change it and hand it back with `putThread`. */
   thread(id: string): ThreadRecord | undefined {
     const thread = this.threads.get(id);
@@ -140,10 +178,15 @@ export class Step {
     this.deleted.add(id);
   }
 
-  stateOf(thread: ThreadRecord): State {
-    const state = this.definition.States[thread.stateName];
-    if (state === undefined) throw new Error(`thread ${thread.id} is in unknown state ${thread.stateName}`);
+  /** State names are unique across a whole definition, nested ones included, so one index serves. */
+  stateNamed(name: string): State {
+    const state = indexOf(this.definition).get(name);
+    if (state === undefined) throw new Error(`unknown state ${name}`);
     return state;
+  }
+
+  stateOf(thread: Readonly<ThreadRecord>): State {
+    return this.stateNamed(thread.stateName);
   }
 
   ioEnv(thread: ThreadRecord, extra: { taskToken?: string } = {}): IoEnv {
@@ -183,7 +226,7 @@ export class Step {
         this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
         this.deleteTimer(wait.timeoutTimerId);
         this.deleteTimer(wait.heartbeatTimerId);
-      } else if (wait !== null) {
+      } else if (wait !== null && wait.kind !== 'children') {
         this.deleteTimer(wait.timerId);
       }
       this.deleteThread(thread.id);
@@ -212,4 +255,26 @@ export class Step {
 
 export function executionTimeoutTimerId(execution: ExecutionSnapshot): string {
   return `${execution.executionArn}#timeout`;
+}
+
+const INDEXES = new WeakMap<StateMachineDefinition, Map<string, State>>();
+
+function indexOf(definition: StateMachineDefinition): Map<string, State> {
+  let index = INDEXES.get(definition);
+  if (index === undefined) {
+    index = new Map();
+    const visit = (states: Record<string, State>): void => {
+      for (const [name, state] of Object.entries(states)) {
+        index?.set(name, state);
+        if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States);
+        if (state.Type === 'Map') {
+          const processor = state.ItemProcessor ?? state.Iterator;
+          if (processor !== undefined) visit(processor.States);
+        }
+      }
+    };
+    visit(definition.States);
+    INDEXES.set(definition, index);
+  }
+  return index;
 }

@@ -27,9 +27,24 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
       if ('Assign' in state && state.Assign !== undefined) report('variables (Assign)', `${at}/Assign`);
       switch (state.Type) {
         case 'Parallel':
-        case 'Map':
-          report(`${state.Type} states`, `${at}/Type`);
+          state.Branches.forEach((branch, i) => visit(branch.States, `${at}/Branches[${i}]/States`));
           break;
+        case 'Map': {
+          const processor = state.ItemProcessor ?? state.Iterator;
+          if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+            report('distributed Map states', `${at}/ItemProcessor/ProcessorConfig/Mode`);
+          }
+          for (const field of ['ItemReader', 'ItemBatcher', 'ResultWriter'] as const) {
+            if (state[field] !== undefined) report(`the Map field '${field}'`, `${at}/${field}`);
+          }
+          if (processor !== undefined) {
+            visit(
+              processor.States,
+              `${at}/${state.ItemProcessor !== undefined ? 'ItemProcessor' : 'Iterator'}/States`,
+            );
+          }
+          break;
+        }
         case 'Task':
           if (!isActivityArn(state.Resource)) report(`the resource ${state.Resource}`, `${at}/Resource`);
           break;

@@ -18,7 +18,7 @@ import type {
 import type { EngineLimits } from './step.js';
 import { DEFAULT_LIMITS, HistoryLimitReached, Step, executionTimeoutTimerId } from './step.js';
 import { errorDetails, guarded } from './flow.js';
-import { advance } from './dispatch.js';
+import { advance, rerunWork } from './dispatch.js';
 import { withInput } from './history.js';
 import { decodeTaskToken } from './tokens.js';
 import {
@@ -29,7 +29,6 @@ import {
   onTaskTimedOut,
 } from './states/task.js';
 import { completeWait } from './states/wait.js';
-import { runTask } from './states/task.js';
 
 export const ROOT_THREAD = 'root';
 
@@ -130,6 +129,7 @@ function start(step: Step): void {
     retryCounts: [],
     wait: null,
   };
+  step.putThread(root);
   advance(step, root, { stateName: definition.StartAt, input: execution.input, previousEventId: 0 });
 }
 
@@ -168,14 +168,7 @@ function fireTimer(step: Step, timer: TimerRecord): void {
       }
       return;
     case 'retry':
-      if (wait.kind === 'retry' && wait.timerId === timer.id && state.Type === 'Task') {
-        thread.wait = null;
-        advance(
-          step,
-          thread,
-          guarded(step, thread, state, () => runTask(step, thread, state)),
-        );
-      }
+      if (wait.kind === 'retry' && wait.timerId === timer.id) rerunWork(step, thread, state);
       return;
     case 'taskTimeout':
     case 'heartbeatTimeout': {

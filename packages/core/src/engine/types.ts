@@ -54,9 +54,40 @@ export interface ThreadRecord {
   retryCounts: number[];
   /** What the thread is blocked on; `null` while it runs (never persisted as such). */
   wait: ThreadWait | null;
+  /** A Parallel branch's or Map iteration's index within its parent. */
+  index?: number;
+  /**
+   * `pending`: a Map iteration waiting for MaxConcurrency to let it start. `done`: a branch or
+   * iteration that ended and holds its `output` until its siblings end. Absent while running.
+   */
+  phase?: 'pending' | 'done';
+  /** A finished branch's or iteration's output. */
+  output?: Json;
 }
 
-export type ThreadWait = ActivityWait | TimerWait;
+export type ThreadWait = ActivityWait | TimerWait | ChildrenWait;
+
+/**
+ * A Parallel or Map state waiting for its branches or iterations, which are threads of their
+ * own (`<parent id>/<index>`). Only counters live here, so a child's progress rewrites one
+ * small record, never a list that grows with the number of items.
+ */
+export interface ChildrenWait {
+  kind: 'children';
+  total: number;
+  launched: number;
+  active: number;
+  succeeded: number;
+  failed: number;
+  /** 0: no limit. */
+  maxConcurrency: number;
+  toleratedFailureCount?: number;
+  toleratedFailurePercentage?: number;
+  /** The predecessor of the next MapIterationStarted: the last event of the latest iteration. */
+  chainEventId: number;
+  /** The predecessor of …StateSucceeded: the latest MapIterationSucceeded or branch end. */
+  closeEventId: number;
+}
 
 /** An activity task scheduled (and perhaps started) for this thread. */
 export interface ActivityWait {

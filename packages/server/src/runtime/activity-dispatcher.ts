@@ -28,6 +28,10 @@ interface Waiter {
   resolve(task: HandedTask | undefined): void;
   timer: NodeJS.Timeout;
   done: boolean;
+  /** A task is being committed to this poller (ActivityStarted): it must not be answered empty. */
+  claimed: boolean;
+  /** The hold time ended (or the server is closing) while claimed: answer empty if the claim fails. */
+  expired: boolean;
 }
 
 export class ActivityDispatcher {
@@ -54,7 +58,9 @@ export class ActivityDispatcher {
         request,
         resolve,
         done: false,
-        timer: setTimeout(() => this.finish(waiter, undefined), this.holdMs),
+        claimed: false,
+        expired: false,
+        timer: setTimeout(() => this.expire(waiter), this.holdMs),
       };
       request.signal.addEventListener('abort', () => this.finish(waiter, undefined), { once: true });
       const queue = this.waiters.get(request.activityArn) ?? [];
@@ -90,17 +96,32 @@ export class ActivityDispatcher {
         this.finish(waiter, undefined);
         continue;
       }
-      const started = await this.startTask(task, waiter.request.workerName);
+      // From here the task is this poller's: its hold time or a shutdown must not answer it
+      // empty while ActivityStarted commits, or the task would be started with nobody holding it.
+      waiter.claimed = true;
+      let started: boolean;
+      try {
+        started = await this.startTask(task, waiter.request.workerName);
+      } finally {
+        waiter.claimed = false;
+      }
       if (!started) {
         skipped.add(task.token);
+        if (waiter.expired) this.finish(waiter, undefined);
         continue;
       }
       if (!waiter.done) {
         this.finish(waiter, { taskToken: task.token, input: task.input });
       }
-      // A waiter that vanished during the commit has lost the token, as on AWS: the task stays
-      // started until its timeout or heartbeat expires.
+      // A waiter whose connection closed during the commit has lost the token, as on AWS: the
+      // task stays started until its timeout or heartbeat expires.
     }
+  }
+
+  /** The hold time is over: answer empty, unless a hand-over to this poller is committing. */
+  private expire(waiter: Waiter): void {
+    if (waiter.claimed) waiter.expired = true;
+    else this.finish(waiter, undefined);
   }
 
   private nextLiveWaiter(activityArn: string): Waiter | undefined {
@@ -127,11 +148,14 @@ export class ActivityDispatcher {
     waiter.resolve(task);
   }
 
-  /** Answers every open poll empty (graceful shutdown) and waits for hand-overs in flight. */
+  /**
+   * Answers every open poll empty (graceful shutdown) and waits for hand-overs in flight; a poll
+   * whose hand-over is committing gets its task.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const queue of [...this.waiters.values()]) {
-      for (const waiter of [...queue]) this.finish(waiter, undefined);
+      for (const waiter of [...queue]) this.expire(waiter);
     }
     await Promise.allSettled([...this.draining.values()]);
   }

@@ -30,13 +30,20 @@ export async function createActivity(client: SFNClient, prefix = 'act'): Promise
 
 export async function createMachine(client: SFNClient, definition: unknown, prefix = 'sm'): Promise<string> {
   const out = await client.send(
-    new CreateStateMachineCommand({ name: unique(prefix), definition: JSON.stringify(definition), roleArn: ROLE }),
+    new CreateStateMachineCommand({
+      name: unique(prefix),
+      definition: JSON.stringify(definition),
+      roleArn: ROLE,
+    }),
   );
   return out.stateMachineArn!;
 }
 
 /** A one-Task machine on an activity; `task` adds fields to the Task state. */
-export function taskMachine(activityArn: string, task: Record<string, unknown> = {}): Record<string, unknown> {
+export function taskMachine(
+  activityArn: string,
+  task: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: activityArn, End: true, ...task } } };
 }
 
@@ -98,7 +105,10 @@ export async function history(client: SFNClient, executionArn: string): Promise<
 
 export const types = (events: HistoryEvent[]): string[] => events.map((e) => e.type ?? '?');
 
-export async function describeExecution(client: SFNClient, executionArn: string): Promise<DescribeExecutionOutput> {
+export async function describeExecution(
+  client: SFNClient,
+  executionArn: string,
+): Promise<DescribeExecutionOutput> {
   return client.send(new DescribeExecutionCommand({ executionArn }));
 }
 

@@ -6,13 +6,13 @@ import { evaluatePath, PathError } from '../../asl/jsonpath.js';
 import type { ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
-import { failExecution } from '../flow.js';
+import { failThread } from '../flow.js';
 
 /** Fail: no StateExited; the execution fails with the state's error and cause. */
 export function runFail(step: Step, thread: ThreadRecord, state: FailState): Next {
   const error = state.Error ?? readPath(step, thread, 'ErrorPath', state.ErrorPath);
   const cause = state.Cause ?? readPath(step, thread, 'CausePath', state.CausePath);
-  failExecution(step, thread.enteredEventId, { error, cause });
+  failThread(step, thread, { error, cause });
   return null;
 }
 

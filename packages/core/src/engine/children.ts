@@ -1,0 +1,211 @@
+/**
+ * Parallel branches and Map iterations as threads of control. The parent thread waits in its
+ * Parallel or Map state with counters only (`ChildrenWait`); each child is a record of its own
+ * (`<parent id>/<index>`), created `pending`, started as MaxConcurrency allows, and kept as
+ * `done` with its output until its siblings end.
+ */
+import type { Json } from '../json.js';
+import type { MapState, ParallelState } from '../asl/definition.js';
+import type { Failure } from '../asl/errors.js';
+import { StatesErrorName } from '../asl/errors.js';
+import type { ChildrenWait, ThreadRecord } from './types.js';
+import type { Step } from './step.js';
+import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
+import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
+
+type Container = ParallelState | MapState;
+
+export function childId(parentId: string, index: number): string {
+  return `${parentId}/${index}`;
+}
+
+/** Writes the children as `pending` records and starts as many as MaxConcurrency allows. */
+export function startChildren(
+  step: Step,
+  parent: ThreadRecord,
+  children: { startAt: string; input: Json }[],
+  wait: Omit<ChildrenWait, 'kind' | 'total' | 'launched' | 'active' | 'succeeded' | 'failed'>,
+): void {
+  for (const [index, child] of children.entries()) {
+    step.putThread({
+      id: childId(parent.id, index),
+      parentId: parent.id,
+      index,
+      phase: 'pending',
+      stateName: child.startAt,
+      enteredEventId: 0,
+      lastEventId: 0,
+      enteredTime: step.env.now,
+      input: child.input,
+      retryCounts: [],
+      wait: null,
+    });
+  }
+  parent.wait = {
+    kind: 'children',
+    total: children.length,
+    launched: 0,
+    active: 0,
+    succeeded: 0,
+    failed: 0,
+    ...wait,
+  };
+  step.putThread(parent);
+  if (children.length === 0) {
+    complete(step, parent.id);
+    return;
+  }
+  step.work.push({ kind: 'launch', parentId: parent.id });
+}
+
+function containerOf(step: Step, thread: Readonly<ThreadRecord>): Container {
+  const state = step.stateOf(thread);
+  if (state.Type !== 'Parallel' && state.Type !== 'Map') {
+    throw new Error(`thread ${thread.id} waits on children in a ${state.Type} state`);
+  }
+  return state;
+}
+
+function waitOf(thread: Readonly<ThreadRecord> | undefined): ChildrenWait | undefined {
+  return thread?.wait?.kind === 'children' ? thread.wait : undefined;
+}
+
+/** Starts the next pending child, if capacity allows, and queues the one after it. */
+export function launchChild(step: Step, parentId: string): void {
+  const parent = step.thread(parentId);
+  const wait = waitOf(parent);
+  if (parent === undefined || wait === undefined) return;
+  if (wait.launched >= wait.total) return;
+  if (wait.maxConcurrency > 0 && wait.active >= wait.maxConcurrency) return;
+  const state = containerOf(step, parent);
+  const index = wait.launched;
+  const child = step.peekThread(childId(parentId, index));
+  if (child === undefined) throw new Error(`missing child ${index} of ${parentId}`);
+  wait.launched++;
+  wait.active++;
+  let previousEventId = wait.chainEventId;
+  if (state.Type === 'Map') {
+    previousEventId = step.emit('MapIterationStarted', wait.chainEventId, { index, name: parent.stateName });
+  }
+  step.putThread(parent);
+  const { phase: _pending, ...running } = child;
+  step.putThread(running);
+  // Below the run on the stack: the next launch happens once this child blocks or ends.
+  step.work.push({ kind: 'launch', parentId });
+  step.work.push({
+    kind: 'run',
+    threadId: child.id,
+    stateName: child.stateName,
+    input: child.input,
+    previousEventId,
+  });
+}
+
+/** A Map iteration that blocked: the next iteration's start follows its last event. */
+export function noteChildProgress(step: Step, threadId: string): void {
+  const child = step.peekThread(threadId);
+  if (child?.parentId == null || child.phase !== undefined) return;
+  const parent = step.thread(child.parentId);
+  const wait = waitOf(parent);
+  if (parent === undefined || wait === undefined || containerOf(step, parent).Type !== 'Map') return;
+  wait.chainEventId = child.lastEventId;
+  step.putThread(parent);
+}
+
+export function childEnded(step: Step, id: string): void {
+  const child = step.peekThread(id);
+  const parent = child?.parentId == null ? undefined : step.thread(child.parentId);
+  const wait = waitOf(parent);
+  if (child === undefined || parent === undefined || wait === undefined) return;
+  const state = containerOf(step, parent);
+  wait.active--;
+  wait.succeeded++;
+  // Parallel branches all follow ParallelStateStarted; Map iterations chain one after another.
+  if (state.Type === 'Map') wait.chainEventId = child.lastEventId;
+  wait.closeEventId =
+    state.Type === 'Map'
+      ? step.emit('MapIterationSucceeded', child.lastEventId, {
+          index: child.index ?? 0,
+          name: parent.stateName,
+        })
+      : child.lastEventId;
+  step.putThread(parent);
+  if (wait.succeeded + wait.failed === wait.total) complete(step, parent.id);
+  else step.work.push({ kind: 'launch', parentId: parent.id });
+}
+
+function tolerates(wait: ChildrenWait): boolean {
+  if (wait.toleratedFailureCount === undefined && wait.toleratedFailurePercentage === undefined) return false;
+  const countOk = wait.toleratedFailureCount === undefined || wait.failed <= wait.toleratedFailureCount;
+  const percentOk =
+    wait.toleratedFailurePercentage === undefined ||
+    (wait.failed / wait.total) * 100 <= wait.toleratedFailurePercentage;
+  return countOk && percentOk;
+}
+
+export function childFailed(step: Step, id: string, failure: Failure): void {
+  const child = step.peekThread(id);
+  const parent = child?.parentId == null ? undefined : step.thread(child.parentId);
+  const wait = waitOf(parent);
+  if (child === undefined || parent === undefined || wait === undefined) return;
+  const state = containerOf(step, parent);
+  wait.active--;
+  wait.failed++;
+  if (state.Type === 'Map') wait.chainEventId = child.lastEventId;
+  if (state.Type === 'Map') {
+    const failedId = step.emit('MapIterationFailed', child.lastEventId, {
+      index: child.index ?? 0,
+      name: parent.stateName,
+    });
+    if (tolerates(wait)) {
+      step.putThread({ ...child, output: { Error: failure.error, Cause: failure.cause } });
+      wait.closeEventId = failedId;
+      step.putThread(parent);
+      if (wait.succeeded + wait.failed === wait.total) complete(step, parent.id);
+      else step.work.push({ kind: 'launch', parentId: parent.id });
+      return;
+    }
+  }
+  const thresholdSet =
+    wait.toleratedFailureCount !== undefined || wait.toleratedFailurePercentage !== undefined;
+  const stateFailure: Failure = thresholdSet
+    ? {
+        error: StatesErrorName.ExceedToleratedFailureThreshold,
+        cause: 'The specified tolerated failure threshold was exceeded',
+      }
+    : failure;
+  step.abortDescendants(parent.id);
+  parent.wait = null;
+  parent.lastEventId = child.lastEventId;
+  step.putThread(parent);
+  if (tryRetry(step, parent, state, stateFailure)) return;
+  parent.lastEventId = step.emit(`${state.Type}StateFailed`, child.lastEventId);
+  step.putThread(parent);
+  const next = catchOrFail(step, parent, state, stateFailure);
+  if (next !== null) step.work.push({ kind: 'run', threadId: parent.id, ...next });
+}
+
+/** Every child ended: gather outputs in order, close the state, continue the parent. */
+function complete(step: Step, parentId: string): void {
+  const parent = step.thread(parentId);
+  const wait = waitOf(parent);
+  if (parent === undefined || wait === undefined) return;
+  const state = containerOf(step, parent);
+  const results: Json[] = [];
+  for (let index = 0; index < wait.total; index++) {
+    const id = childId(parentId, index);
+    results.push(step.peekThread(id)?.output ?? null);
+    step.deleteThread(id);
+  }
+  step.emit(`${state.Type}StateSucceeded`, wait.closeEventId);
+  parent.lastEventId = wait.closeEventId;
+  parent.wait = null;
+  step.putThread(parent);
+  const next = guarded(step, parent, state, () => {
+    const env = step.ioEnv(parent);
+    const selected = applyResultSelector(state, results, env);
+    const output = applyOutputPath(state, applyResultPath(state.ResultPath, parent.input, selected), env);
+    return exitState(step, parent, state, output, state.Next);
+  });
+  if (next !== null) step.work.push({ kind: 'run', threadId: parent.id, ...next });
+}

@@ -1,0 +1,21 @@
+import type { ParallelState } from '../../asl/definition.js';
+import type { ThreadRecord } from '../types.js';
+import type { Step } from '../step.js';
+import type { Next } from '../flow.js';
+import { startChildren } from '../children.js';
+import { applyInputPath, applyParameters } from '../io.js';
+
+/** Parallel: every branch gets the effective input; the result is their outputs in branch order. */
+export function runParallel(step: Step, thread: ThreadRecord, state: ParallelState): Next {
+  const env = step.ioEnv(thread);
+  const input = applyParameters(state, applyInputPath(state, thread.input, env), env);
+  const started = step.emit('ParallelStateStarted', thread.lastEventId);
+  thread.lastEventId = started;
+  startChildren(
+    step,
+    thread,
+    state.Branches.map((branch) => ({ startAt: branch.StartAt, input })),
+    { maxConcurrency: 0, chainEventId: started, closeEventId: started },
+  );
+  return null;
+}
