@@ -12,6 +12,7 @@ import type { ChildrenWait, ThreadRecord } from './types.js';
 import type { Step } from './step.js';
 import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
+import { evaluateAssign } from './assign.js';
 
 type Container = ParallelState | MapState;
 
@@ -203,9 +204,10 @@ function complete(step: Step, parentId: string): void {
   step.putThread(parent);
   const next = guarded(step, parent, state, () => {
     const env = step.ioEnv(parent);
+    const assigned = evaluateAssign(state.Assign, results, env);
     const selected = applyResultSelector(state, results, env);
     const output = applyOutputPath(state, applyResultPath(state.ResultPath, parent.input, selected), env);
-    return exitState(step, parent, state, output, state.Next);
+    return exitState(step, parent, state, output, state.Next, assigned);
   });
   if (next !== null) step.work.push({ kind: 'run', threadId: parent.id, ...next });
 }

@@ -82,6 +82,7 @@ function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNulla
     wait: null,
   };
   if (previous.index !== undefined) thread.index = previous.index;
+  if (previous.variables !== undefined) thread.variables = previous.variables;
   step.putThread(thread);
   return guarded(step, thread, state, () => runState(step, thread, state));
 }

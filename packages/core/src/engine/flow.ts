@@ -2,7 +2,7 @@
  * The ends of the per-state pipeline that every handler shares: exit to the next state or end
  * the thread, and route failures through Retry, then Catch, then execution failure.
  */
-import type { Json } from '../json.js';
+import type { Json, JsonObject } from '../json.js';
 import { toJsonText } from '../json.js';
 import type { Retrier, State } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
@@ -11,6 +11,7 @@ import type { ThreadRecord } from './types.js';
 import type { Step } from './step.js';
 import { withOutput } from './history.js';
 import { applyResultPath } from './io.js';
+import { assignedDetails, evaluateAssign } from './assign.js';
 
 /** Where a thread goes next; `null` when it blocked, ended, or the execution closed. */
 export type Next = { stateName: string; input: Json; previousEventId: number } | null;
@@ -50,13 +51,16 @@ export function exitState(
   state: State,
   output: Json,
   next: string | undefined,
+  assigned?: JsonObject,
 ): Next {
   const text = toJsonText(output);
   checkPayloadSize(step, thread, text);
-  const exited = step.emit(`${state.Type}StateExited`, thread.lastEventId, {
-    name: thread.stateName,
-    ...withOutput(text),
-  });
+  const details: Record<string, Json> = { name: thread.stateName, ...withOutput(text) };
+  if (assigned !== undefined) {
+    Object.assign(details, assignedDetails(assigned));
+    thread.variables = { ...thread.variables, ...assigned };
+  }
+  const exited = step.emit(`${state.Type}StateExited`, thread.lastEventId, details);
   thread.lastEventId = exited;
   step.putThread(thread);
   if (next !== undefined) return { stateName: next, input: output, previousEventId: exited };
@@ -149,8 +153,10 @@ export function catchOrFail(step: Step, thread: ThreadRecord, state: State, fail
   }
   const errorOutput = { Error: failure.error, Cause: failure.cause };
   try {
+    // A catcher's Assign replaces the state's own; `$` is the error output.
+    const assigned = evaluateAssign(catcher.Assign, errorOutput, step.ioEnv(thread));
     const output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);
-    return exitState(step, thread, state, output, catcher.Next);
+    return exitState(step, thread, state, output, catcher.Next, assigned);
   } catch (error) {
     if (error instanceof StatesError) {
       failThread(step, thread, withStatePrefix(thread, error));

@@ -4,6 +4,7 @@
  * the work in the middle.
  */
 import type { Json, JsonObject } from '../json.js';
+import type { VariableLookup } from '../asl/jsonpath.js';
 import { evaluatePath, PathError, pathMissCause, setAtReferencePath } from '../asl/jsonpath.js';
 import { applyPayloadTemplate } from '../asl/payload.js';
 import { StatesError, StatesErrorName } from '../asl/errors.js';
@@ -18,15 +19,19 @@ export interface IoFields {
 
 export interface IoEnv {
   context: Json;
+  /** Workflow variables visible to the thread (its own scope, then enclosing ones). */
+  variables: VariableLookup;
   intrinsic: (expression: string, resolvePath: (path: string) => Json) => Json;
 }
 
-function selectPath(path: string, value: Json, context: Json): Json {
+/** A path read whose miss is AWS's States.Runtime "Invalid path" error. */
+export function selectPath(path: string, value: Json, env: Pick<IoEnv, 'context' | 'variables'>): Json {
   try {
-    return evaluatePath(path, value, context);
+    return evaluatePath(path, value, env.context, env.variables);
   } catch (error) {
-    if (error instanceof PathError)
-      throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, value, context));
+    if (error instanceof PathError) {
+      throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, value, env.context, env.variables));
+    }
     throw error;
   }
 }
@@ -35,13 +40,14 @@ function selectPath(path: string, value: Json, context: Json): Json {
 export function applyInputPath(fields: IoFields, raw: Json, env: IoEnv): Json {
   if (fields.InputPath === undefined) return raw;
   if (fields.InputPath === null) return {};
-  return selectPath(fields.InputPath, raw, env.context);
+  return selectPath(fields.InputPath, raw, env);
 }
 
 export function applyParameters(fields: IoFields, effective: Json, env: IoEnv): Json {
   if (fields.Parameters === undefined) return effective;
   return applyPayloadTemplate(fields.Parameters, effective, env.context, {
     fieldName: 'Parameters',
+    variables: env.variables,
     intrinsic: env.intrinsic,
   });
 }
@@ -50,6 +56,7 @@ export function applyResultSelector(fields: IoFields, result: Json, env: IoEnv):
   if (fields.ResultSelector === undefined) return result;
   return applyPayloadTemplate(fields.ResultSelector, result, env.context, {
     fieldName: 'ResultSelector',
+    variables: env.variables,
     intrinsic: env.intrinsic,
   });
 }
@@ -65,5 +72,5 @@ export function applyResultPath(resultPath: string | null | undefined, raw: Json
 export function applyOutputPath(fields: IoFields, value: Json, env: IoEnv): Json {
   if (fields.OutputPath === undefined) return value;
   if (fields.OutputPath === null) return {};
-  return selectPath(fields.OutputPath, value, env.context);
+  return selectPath(fields.OutputPath, value, env);
 }

@@ -131,6 +131,20 @@ export class Step {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
 
+  /**
+   * A workflow variable as a thread sees it: its own scope first, then the scopes of the
+   * Parallel branches and Map iterations around it, out to the execution's.
+   */
+  variable(thread: Readonly<ThreadRecord>, name: string): Json | undefined {
+    let scope: Readonly<ThreadRecord> | undefined = thread;
+    while (scope !== undefined) {
+      const variables = scope.variables;
+      if (variables !== undefined && Object.hasOwn(variables, name)) return variables[name];
+      scope = scope.parentId === null ? undefined : this.threads.get(scope.parentId);
+    }
+    return undefined;
+  }
+
   /** Read-only access, for records the caller will not change (gathering results). */
   peekThread(id: string): Readonly<ThreadRecord> | undefined {
     return this.threads.get(id);
@@ -194,6 +208,7 @@ export class Step {
     const retryCount = this.stateOf(thread).Type === 'Task';
     return {
       context: buildContext(this.execution, thread, { ...extra, retryCount }),
+      variables: (name) => this.variable(thread, name),
       intrinsic: (expression, resolvePath) =>
         evaluateIntrinsic(expression, resolvePath, { random: () => this.random(), uuid: () => this.uuid() }),
     };

@@ -24,7 +24,6 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
     for (const [name, state] of Object.entries(states)) {
       const at = `${base}/${name}`;
       if (state.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", `${at}/QueryLanguage`);
-      if ('Assign' in state && state.Assign !== undefined) report('variables (Assign)', `${at}/Assign`);
       switch (state.Type) {
         case 'Parallel':
           state.Branches.forEach((branch, i) => visit(branch.States, `${at}/Branches[${i}]/States`));

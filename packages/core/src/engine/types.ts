@@ -3,7 +3,7 @@
  * what it answers (new state, history events to append, effects for the runtime to carry
  * out). Everything here is plain data so that it can be stored as rows and replayed.
  */
-import type { Json } from '../json.js';
+import type { Json, JsonObject } from '../json.js';
 
 export type ExecutionStatus =
   'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
@@ -63,6 +63,8 @@ export interface ThreadRecord {
   phase?: 'pending' | 'done';
   /** A finished branch's or iteration's output. */
   output?: Json;
+  /** Workflow variables assigned in this thread's own scope. */
+  variables?: JsonObject;
 }
 
 export type ThreadWait = ActivityWait | TimerWait | ChildrenWait;

@@ -1,16 +1,20 @@
 import type { ChoiceState } from '../../asl/definition.js';
 import { StatesError, StatesErrorName } from '../../asl/errors.js';
-import { selectChoice } from '../../asl/choice.js';
+import { evaluateChoiceRule } from '../../asl/choice.js';
 import type { ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { exitState } from '../flow.js';
 import { applyInputPath, applyOutputPath } from '../io.js';
+import { evaluateAssign } from '../assign.js';
 
+/** Choice: the first matching rule's Next (and its Assign); otherwise Default with the state's Assign. */
 export function runChoice(step: Step, thread: ThreadRecord, state: ChoiceState): Next {
   const env = step.ioEnv(thread);
   const effective = applyInputPath(state, thread.input, env);
-  const next = selectChoice(state, effective, env.context) ?? state.Default;
+  const rule = state.Choices.find((r) => evaluateChoiceRule(r, effective, env.context, env.variables));
+  const next = rule?.Next ?? state.Default;
   if (next === undefined) throw new StatesError(StatesErrorName.NoChoiceMatched, null);
-  return exitState(step, thread, state, applyOutputPath(state, effective, env), next);
+  const assigned = evaluateAssign(rule !== undefined ? rule.Assign : state.Assign, effective, env);
+  return exitState(step, thread, state, applyOutputPath(state, effective, env), next, assigned);
 }

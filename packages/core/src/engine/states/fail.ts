@@ -21,7 +21,7 @@ function readPath(step: Step, thread: ThreadRecord, field: string, path: string 
   const env = step.ioEnv(thread);
   const resolve = (p: string): Json => {
     try {
-      return evaluatePath(p, thread.input, env.context);
+      return evaluatePath(p, thread.input, env.context, env.variables);
     } catch (error) {
       if (error instanceof PathError) {
         throw new StatesError(

@@ -6,25 +6,16 @@ import type { Json, JsonObject } from '../../json.js';
 import { isJsonObject, toJsonText } from '../../json.js';
 import type { MapState } from '../../asl/definition.js';
 import { StatesError, StatesErrorName } from '../../asl/errors.js';
-import { evaluatePath, PathError, pathMissCause } from '../../asl/jsonpath.js';
 import { applyPayloadTemplate } from '../../asl/payload.js';
 import type { ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { startChildren } from '../children.js';
-import { applyInputPath } from '../io.js';
+import { applyInputPath, selectPath } from '../io.js';
+import type { IoEnv } from '../io.js';
 
 function runtime(message: string): StatesError {
   return new StatesError(StatesErrorName.Runtime, message);
-}
-
-function select(path: string, input: Json, context: Json): Json {
-  try {
-    return evaluatePath(path, input, context);
-  } catch (error) {
-    if (error instanceof PathError) throw runtime(pathMissCause(path, input, context));
-    throw error;
-  }
 }
 
 /** A `…Path` field that must name a number of the given kind. */
@@ -32,10 +23,10 @@ function numberAt(
   field: string,
   path: string,
   input: Json,
-  context: Json,
+  env: IoEnv,
   kind: 'integer' | 'float',
 ): number {
-  const value = select(path, input, context);
+  const value = selectPath(path, input, env);
   if (typeof value !== 'number' || (kind === 'integer' && !Number.isInteger(value))) {
     const shown = typeof value === 'string' ? value : toJsonText(value);
     throw runtime(`The ${field} field refers to value "${shown}" which is not a valid ${kind}: ${path}`);
@@ -46,7 +37,7 @@ function numberAt(
 export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next {
   const env = step.ioEnv(thread);
   const effective = applyInputPath(state, thread.input, env);
-  const items = state.ItemsPath !== undefined ? select(state.ItemsPath, effective, env.context) : effective;
+  const items = state.ItemsPath !== undefined ? selectPath(state.ItemsPath, effective, env) : effective;
   if (!Array.isArray(items)) throw runtime(`Reference path "${state.ItemsPath ?? '$'}" must point to array.`);
   let maxConcurrency = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
   if (state.MaxConcurrencyPath !== undefined) {
@@ -54,7 +45,7 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
       'MaxConcurrencyPath',
       state.MaxConcurrencyPath,
       effective,
-      env.context,
+      env,
       'integer',
     );
   }
@@ -69,7 +60,7 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
       'ToleratedFailureCountPath',
       state.ToleratedFailureCountPath,
       effective,
-      env.context,
+      env,
       'integer',
     );
   }
@@ -80,7 +71,7 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
       'ToleratedFailurePercentagePath',
       state.ToleratedFailurePercentagePath,
       effective,
-      env.context,
+      env,
       'float',
     );
   }
@@ -105,6 +96,7 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
       itemContext['Map'] = { Item: { Index: index, Value: item } };
       input = applyPayloadTemplate(selector, effective, itemContext, {
         fieldName: state.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
+        variables: env.variables,
         intrinsic: env.intrinsic,
       });
     }

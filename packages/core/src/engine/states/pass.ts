@@ -3,6 +3,7 @@ import type { ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { exitState } from '../flow.js';
+import { evaluateAssign } from '../assign.js';
 import { applyInputPath, applyOutputPath, applyParameters, applyResultPath } from '../io.js';
 
 /** Pass: `Result` (or the effective input) is a virtual task result. */
@@ -10,6 +11,7 @@ export function runPass(step: Step, thread: ThreadRecord, state: PassState): Nex
   const env = step.ioEnv(thread);
   const effective = applyParameters(state, applyInputPath(state, thread.input, env), env);
   const result = state.Result !== undefined ? state.Result : effective;
+  const assigned = evaluateAssign(state.Assign, result, env);
   const output = applyOutputPath(state, applyResultPath(state.ResultPath, thread.input, result), env);
-  return exitState(step, thread, state, output, state.Next);
+  return exitState(step, thread, state, output, state.Next, assigned);
 }

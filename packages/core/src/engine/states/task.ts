@@ -7,12 +7,14 @@ import type { Json } from '../../json.js';
 import { toJsonText } from '../../json.js';
 import type { TaskState } from '../../asl/definition.js';
 import { StatesError, StatesErrorName } from '../../asl/errors.js';
-import { evaluatePath, PathError, pathMissCause } from '../../asl/jsonpath.js';
 import type { ActivityWait, ThreadRecord } from '../types.js';
+import type { IoEnv } from '../io.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { errorDetails, exitState, handleFailure } from '../flow.js';
 import { withInput, withOutput } from '../history.js';
+import { evaluateAssign } from '../assign.js';
+import { selectPath } from '../io.js';
 import {
   applyInputPath,
   applyOutputPath,
@@ -31,13 +33,8 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   const env = step.ioEnv(thread);
   const afterInputPath = applyInputPath(state, thread.input, env);
   const taskInput = applyParameters(state, afterInputPath, env);
-  const timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env.context);
-  const heartbeatSeconds = seconds(
-    state.HeartbeatSeconds,
-    state.HeartbeatSecondsPath,
-    afterInputPath,
-    env.context,
-  );
+  const timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env);
+  const heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env);
   const activityArn = state.Resource;
   if (!step.env.activityExists(activityArn)) {
     throw new StatesError(StatesErrorName.Runtime, `The activity ${activityArn} does not exist.`);
@@ -72,18 +69,11 @@ function seconds(
   value: number | string | undefined,
   path: string | undefined,
   input: Json,
-  context: Json,
+  env: IoEnv,
 ): number | undefined {
   if (typeof value === 'number') return value;
   if (path === undefined) return undefined;
-  let resolved: Json;
-  try {
-    resolved = evaluatePath(path, input, context);
-  } catch (error) {
-    if (error instanceof PathError)
-      throw new StatesError(StatesErrorName.Runtime, pathMissCause(path, input, context));
-    throw error;
-  }
+  const resolved = selectPath(path, input, env);
   if (typeof resolved !== 'number' || !Number.isInteger(resolved) || resolved <= 0) {
     throw new StatesError(
       StatesErrorName.Runtime,
@@ -160,9 +150,10 @@ export function onTaskSucceeded(
   thread.lastEventId = step.emit('ActivitySucceeded', thread.lastEventId, withOutput(toJsonText(output)));
   closeTask(step, thread, wait);
   const env = step.ioEnv(thread);
+  const assigned = evaluateAssign(state.Assign, output, env);
   const selected = applyResultSelector(state, output, env);
   const stateOutput = applyOutputPath(state, applyResultPath(state.ResultPath, thread.input, selected), env);
-  return exitState(step, thread, state, stateOutput, state.Next);
+  return exitState(step, thread, state, stateOutput, state.Next, assigned);
 }
 
 export function onTaskFailed(

@@ -9,6 +9,8 @@ import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { exitState } from '../flow.js';
 import { applyInputPath, applyOutputPath } from '../io.js';
+import type { IoEnv } from '../io.js';
+import { evaluateAssign } from '../assign.js';
 
 /** Longest delay AWS accepts (its seconds are a signed 32-bit count). */
 const MAX_WAIT_SECONDS = 2_147_483_647;
@@ -16,7 +18,7 @@ const MAX_WAIT_SECONDS = 2_147_483_647;
 export function runWait(step: Step, thread: ThreadRecord, state: WaitState): Next {
   const env = step.ioEnv(thread);
   const effective = applyInputPath(state, thread.input, env);
-  const dueAt = dueTime(step.env.now, state, effective, env.context);
+  const dueAt = dueTime(step.env.now, state, effective, env);
   if (dueAt <= step.env.now) return completeWait(step, thread, state);
   const timer = step.armTimer(thread.id, 'wait', dueAt);
   thread.wait = { kind: 'wait', timerId: timer.id, dueAt };
@@ -27,19 +29,20 @@ export function runWait(step: Step, thread: ThreadRecord, state: WaitState): Nex
 export function completeWait(step: Step, thread: ThreadRecord, state: WaitState): Next {
   const env = step.ioEnv(thread);
   thread.wait = null;
-  const output = applyOutputPath(state, applyInputPath(state, thread.input, env), env);
-  return exitState(step, thread, state, output, state.Next);
+  const effective = applyInputPath(state, thread.input, env);
+  const assigned = evaluateAssign(state.Assign, effective, env);
+  return exitState(step, thread, state, applyOutputPath(state, effective, env), state.Next, assigned);
 }
 
 function runtime(message: string): StatesError {
   return new StatesError(StatesErrorName.Runtime, message);
 }
 
-function dueTime(now: number, state: WaitState, input: Json, context: Json): number {
+function dueTime(now: number, state: WaitState, input: Json, env: IoEnv): number {
   if (typeof state.Seconds === 'number') return delayed(now, state.Seconds);
   if (state.Timestamp !== undefined) return timestampDue(now, state.Timestamp);
   if (state.SecondsPath !== undefined) {
-    const value = lookup(state.SecondsPath, input, context, 'SecondsPath');
+    const value = lookup(state.SecondsPath, input, env, 'SecondsPath');
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       throw runtime(
         `The SecondsPath parameter cannot be parsed as a long value: ${state.SecondsPath} == ${toJsonText(value)}`,
@@ -53,7 +56,7 @@ function dueTime(now: number, state: WaitState, input: Json, context: Json): num
     return delayed(now, value);
   }
   if (state.TimestampPath !== undefined) {
-    const value = lookup(state.TimestampPath, input, context, 'TimestampPath');
+    const value = lookup(state.TimestampPath, input, env, 'TimestampPath');
     const due = typeof value === 'string' ? parseTimestamp(value) : undefined;
     if (due === undefined) {
       const shown = typeof value === 'string' ? value : toJsonText(value);
@@ -78,9 +81,9 @@ function timestampDue(now: number, timestamp: string | number): number {
   return due;
 }
 
-function lookup(path: string, input: Json, context: Json, field: string): Json {
+function lookup(path: string, input: Json, env: IoEnv, field: string): Json {
   try {
-    return evaluatePath(path, input, context);
+    return evaluatePath(path, input, env.context, env.variables);
   } catch (error) {
     if (error instanceof PathError)
       throw runtime(`The ${field} parameter does not reference an input value: ${path}`);
