@@ -100,7 +100,10 @@ void describe('evaluateJsonataField', () => {
     assert.equal(evaluate('{% $states.errorOutput.Error %}', makeEnv({ errorOutput: { Error: 'E' } })), 'E');
     assert.equal(evaluate('{% $exists($states.result) %}', env), false);
     assert.deepEqual(evaluate('{% $keys($states) %}', env), ['input', 'context']);
-    assert.deepEqual(evaluate('{% $states.context.Execution.Id %}', makeEnv({ context: { Execution: { Id: 'e' } } })), 'e');
+    assert.deepEqual(
+      evaluate('{% $states.context.Execution.Id %}', makeEnv({ context: { Execution: { Id: 'e' } } })),
+      'e',
+    );
   });
 
   it('returns plain JSON: sequences become ordinary arrays', () => {
@@ -125,6 +128,8 @@ void describe('evaluateJsonataField', () => {
     const environment = makeEnv({ input });
     for (const expression of [
       '{% $states.input.a[] %}',
+      '{% $states.input.a[][0] %}',
+      '{% $states.input.o.b[] %}',
       '{% $states.input.a %}',
       '{% $states.input.o.b[0] %}',
       '{% $states.input ~> |o|{"x": 1}| %}',
@@ -134,15 +139,14 @@ void describe('evaluateJsonataField', () => {
       evaluate(expression, environment);
     }
     assert.deepStrictEqual(input, snapshot);
+    assert.deepEqual(evaluate('{% $states.input.one[] %}', makeEnv({ input: { one: [1] } })), [1]);
+    assert.deepEqual(evaluate('{% $states.input.one[] %}', makeEnv({ input: { one: [[1]] } })), [[1]]);
   });
 
   it('keeps workflow variables apart from the names an expression binds itself', () => {
     assert.equal(evaluate('{% ($x := 1; $x) %}'), 1);
     assert.equal(evaluate('{% $x %}'), 5);
-    assert.deepEqual(
-      evaluate('{% $map($states.input.a, function($v) { $v + $x }) %}'),
-      [6, 7, 8],
-    );
+    assert.deepEqual(evaluate('{% $map($states.input.a, function($v) { $v + $x }) %}'), [6, 7, 8]);
   });
 
   it('reports an expression that returns nothing, with the field path', () => {
@@ -169,9 +173,18 @@ void describe('evaluateJsonataField', () => {
       causeOf(() => evaluateJsonataField('{% $fn := function($x){$x} %}', 'Items', env)),
       "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' returned an unsupported result type.",
     );
-    assert.match(causeOf(() => evaluate('{% $sum %}')), /returned an unsupported result type\.$/);
-    assert.match(causeOf(() => evaluate('{% {"f": $uppercase} %}')), /returned an unsupported result type\.$/);
-    assert.match(causeOf(() => evaluate('{% 1/0 %}')), /returned an unsupported result type\.$/);
+    assert.match(
+      causeOf(() => evaluate('{% $sum %}')),
+      /returned an unsupported result type\.$/,
+    );
+    assert.match(
+      causeOf(() => evaluate('{% {"f": $uppercase} %}')),
+      /returned an unsupported result type\.$/,
+    );
+    assert.match(
+      causeOf(() => evaluate('{% 1/0 %}')),
+      /returned an unsupported result type\.$/,
+    );
   });
 
   it('reports jsonata errors as "<code>: <message>"', () => {
@@ -179,9 +192,18 @@ void describe('evaluateJsonataField', () => {
       causeOf(() => evaluate({ FunctionResult: '{% $randomSeeded($states.input.FunctionInput.fst) %}' })),
       "The JSONata expression '$randomSeeded($states.input.FunctionInput.fst)' specified for the field 'Output/FunctionResult' threw an error during evaluation. T1006: Attempted to invoke a non-function",
     );
-    assert.match(causeOf(() => evaluate('{% 1 + "a" %}')), /threw an error during evaluation\. T2001: /);
-    assert.match(causeOf(() => evaluate("{% $error('boom') %}")), /threw an error during evaluation\. D3137: boom$/);
-    assert.match(causeOf(() => evaluate('{% 1 + %}')), /threw an error during evaluation\. S0207: /);
+    assert.match(
+      causeOf(() => evaluate('{% 1 + "a" %}')),
+      /threw an error during evaluation\. T2002: /,
+    );
+    assert.match(
+      causeOf(() => evaluate("{% $error('boom') %}")),
+      /threw an error during evaluation\. D3137: boom$/,
+    );
+    assert.match(
+      causeOf(() => evaluate('{% 1 + %}')),
+      /threw an error during evaluation\. S0207: /,
+    );
   });
 
   it('bounds evaluation time', () => {
@@ -200,17 +222,6 @@ void describe('evaluateJsonataField', () => {
     assert.match(cause, /threw an error during evaluation\. U1001: Stack overflow error/);
   });
 
-  it.skip('can interrupt a long native call with the watchdog, then keep working', () => {
-    const cause = causeOf(() =>
-      evaluate('{% $count($sort([1..3000000], function($a, $b) { $a < $b })) %}', {
-        ...env,
-        limits: { timeoutMs: 50, watchdog: true },
-      }),
-    );
-    assert.match(cause, /threw an error during evaluation\. (ERR_SCRIPT_EXECUTION_TIMEOUT|U1001): /);
-    assert.equal(evaluate('{% $x + 1 %}'), 6);
-  });
-
   it('compiles each expression once and reuses it', () => {
     for (let index = 0; index < 1000; index += 1) {
       assert.equal(evaluate('{% $x + 1 %}', makeEnv({}, { x: index })), index + 1);
@@ -227,7 +238,10 @@ void describe('Step Functions functions', () => {
     ]);
     assert.deepEqual(evaluate('{% $partition([1,2,3,4,5], 2) %}'), [[1, 2], [3, 4], [5]]);
     assert.deepEqual(evaluate('{% $partition([], 2) %}'), []);
-    assert.match(causeOf(() => evaluate('{% $partition([1], 0) %}')), /threw an error during evaluation/);
+    assert.match(
+      causeOf(() => evaluate('{% $partition([1], 0) %}')),
+      /threw an error during evaluation/,
+    );
   });
 
   it('$range includes its end and accepts a negative step', () => {
@@ -235,7 +249,10 @@ void describe('Step Functions functions', () => {
     assert.deepEqual(evaluate('{% $range(5, 1, -2) %}'), [5, 3, 1]);
     assert.deepEqual(evaluate('{% $range(1, 3) %}'), [1, 2, 3]);
     assert.deepEqual(evaluate('{% $range(1, 0, 1) %}'), []);
-    assert.match(causeOf(() => evaluate('{% $range(1, 3, 0) %}')), /threw an error during evaluation/);
+    assert.match(
+      causeOf(() => evaluate('{% $range(1, 3, 0) %}')),
+      /threw an error during evaluation/,
+    );
   });
 
   it('$hash supports MD5 and the SHA family', () => {
@@ -246,9 +263,15 @@ void describe('Step Functions functions', () => {
       ['SHA-384', 'sha384'],
       ['SHA-512', 'sha512'],
     ] as const) {
-      assert.equal(evaluate(`{% $hash('input data', '${name}') %}`), createHash(node).update('input data').digest('hex'));
+      assert.equal(
+        evaluate(`{% $hash('input data', '${name}') %}`),
+        createHash(node).update('input data').digest('hex'),
+      );
     }
-    assert.match(causeOf(() => evaluate("{% $hash('x', 'SHA-999') %}")), /threw an error during evaluation/);
+    assert.match(
+      causeOf(() => evaluate("{% $hash('x', 'SHA-999') %}")),
+      /threw an error during evaluation/,
+    );
   });
 
   it('$random draws from env.random; seeded it is deterministic', () => {
@@ -267,8 +290,11 @@ void describe('Step Functions functions', () => {
 
   it('$parse reads JSON text', () => {
     assert.deepEqual(evaluate('{% $parse(\'{"a":[1,true,null]}\') %}'), { a: [1, true, null] });
-    assert.equal(evaluate("{% $parse('\"s\"') %}"), 's');
-    assert.match(causeOf(() => evaluate("{% $parse('{nope') %}")), /threw an error during evaluation/);
+    assert.equal(evaluate('{% $parse(\'"s"\') %}'), 's');
+    assert.match(
+      causeOf(() => evaluate("{% $parse('{nope') %}")),
+      /threw an error during evaluation/,
+    );
   });
 
   it('$eval is unavailable', () => {
@@ -304,7 +330,9 @@ void describe('evaluateJsonataTyped', () => {
     assert.equal(evaluateJsonataTyped('{% $x %}', 'TimeoutSeconds', 'integer', env), 5);
     assert.equal(evaluateJsonataTyped('{% 1.5 %}', 'Seconds', 'number', env), 1.5);
     assert.equal(evaluateJsonataTyped('{% $states.input.name %}', 'Error', 'string', env), 'Ann');
-    assert.deepEqual(evaluateJsonataTyped('{% $states.input.nested %}', 'Arguments', 'object', env), { k: 'v' });
+    assert.deepEqual(evaluateJsonataTyped('{% $states.input.nested %}', 'Arguments', 'object', env), {
+      k: 'v',
+    });
   });
 
   it('reports other types as AWS does', () => {
@@ -356,7 +384,8 @@ interface RecordedCase {
   expected: { status: string; output?: Json; error?: string; cause?: string };
 }
 
-type Outcome = { status: 'SUCCEEDED'; output: Json } | { status: 'FAILED'; error: string; cause: string | null };
+type Outcome =
+  { status: 'SUCCEEDED'; output: Json } | { status: 'FAILED'; error: string; cause: string | null };
 
 class Unsupported extends Error {}
 
@@ -381,9 +410,11 @@ function replay(definition: JsonObject, input: Json): Outcome {
     try {
       if (!jsonata) {
         // JSONPath states only when they pass their input through (constant Assign allowed).
-        if (fields.some((key) => key !== 'Assign') || state.Type !== 'Pass') throw new Unsupported('JSONPath');
+        if (fields.some((key) => key !== 'Assign') || state.Type !== 'Pass')
+          throw new Unsupported('JSONPath');
         if (isJsonObject(state.Assign)) {
-          if (Object.keys(state.Assign).some((key) => key.endsWith('.$'))) throw new Unsupported('JSONPath Assign');
+          if (Object.keys(state.Assign).some((key) => key.endsWith('.$')))
+            throw new Unsupported('JSONPath Assign');
           Object.assign(variables, state.Assign);
         }
       } else if (state.Type === 'Pass') {
@@ -394,21 +425,29 @@ function replay(definition: JsonObject, input: Json): Outcome {
         const processor = state.ItemProcessor;
         if (!isJsonObject(processor) || !isJsonObject(processor.States)) throw new Unsupported('Map');
         const inner = Object.values(processor.States);
-        if (inner.length !== 1 || !isJsonObject(inner[0]) || Object.keys(inner[0]).some((k) => !PLAIN_KEYS.has(k))) {
+        if (
+          inner.length !== 1 ||
+          !isJsonObject(inner[0]) ||
+          Object.keys(inner[0]).some((k) => !PLAIN_KEYS.has(k))
+        ) {
           throw new Unsupported('Map processor');
         }
-        if (fields.some((key) => !['Items', 'ItemProcessor', 'MaxConcurrency'].includes(key))) throw new Unsupported('Map field');
+        if (fields.some((key) => !['Items', 'ItemProcessor', 'MaxConcurrency'].includes(key)))
+          throw new Unsupported('Map field');
         if (state.Items === undefined) throw new Unsupported('Map input check belongs to the engine');
         output = evaluateJsonataTyped(state.Items, 'Items', 'array', stateEnv);
       } else if (state.Type === 'Choice') {
-        if (fields.some((key) => !['Choices', 'Default', 'Output'].includes(key))) throw new Unsupported('Choice field');
+        if (fields.some((key) => !['Choices', 'Default', 'Output'].includes(key)))
+          throw new Unsupported('Choice field');
         if (!Array.isArray(state.Choices)) throw new Unsupported('Choices');
         next = state.Default;
         let outputField: Json | undefined = state.Output;
         let fieldName = 'Output';
         for (const [index, rule] of state.Choices.entries()) {
           if (!isJsonObject(rule) || rule.Condition === undefined) throw new Unsupported('rule');
-          if (evaluateJsonataTyped(rule.Condition, `Choices[${index}]/Condition`, 'boolean', stateEnv) === true) {
+          if (
+            evaluateJsonataTyped(rule.Condition, `Choices[${index}]/Condition`, 'boolean', stateEnv) === true
+          ) {
             next = rule.Next;
             outputField = rule.Output;
             fieldName = `Choices[${index}]/Output`;
@@ -417,14 +456,20 @@ function replay(definition: JsonObject, input: Json): Outcome {
         }
         if (outputField !== undefined) output = evaluateJsonataField(outputField, fieldName, stateEnv);
       } else if (state.Type === 'Fail') {
-        const error = state.Error === undefined ? null : evaluateJsonataTyped(state.Error, 'Error', 'string', stateEnv);
-        const cause = state.Cause === undefined ? null : evaluateJsonataTyped(state.Cause, 'Cause', 'string', stateEnv);
-        return { status: 'FAILED', error: typeof error === 'string' ? error : '', cause: typeof cause === 'string' ? cause : null };
+        const error =
+          state.Error === undefined ? null : evaluateJsonataTyped(state.Error, 'Error', 'string', stateEnv);
+        const cause =
+          state.Cause === undefined ? null : evaluateJsonataTyped(state.Cause, 'Cause', 'string', stateEnv);
+        return {
+          status: 'FAILED',
+          error: typeof error === 'string' ? error : '',
+          cause: typeof cause === 'string' ? cause : null,
+        };
       } else if (state.Type === 'Succeed') {
         if (fields.length > 0) throw new Unsupported('Succeed field');
         return { status: 'SUCCEEDED', output: current };
       } else {
-        throw new Unsupported(String(state.Type));
+        throw new Unsupported(JSON.stringify(state.Type));
       }
     } catch (error) {
       if (error instanceof StatesError) return { status: 'FAILED', error: error.name, cause: error.cause };
@@ -442,41 +487,47 @@ function replay(definition: JsonObject, input: Json): Outcome {
 function assign(spec: Json, stateEnv: JsonataEnv, variables: Record<string, Json>): void {
   if (!isJsonObject(spec)) throw new Unsupported('Assign');
   const assigned: Record<string, Json> = {};
-  for (const [key, value] of Object.entries(spec)) assigned[key] = evaluateJsonataField(value, `Assign/${key}`, stateEnv);
+  for (const [key, value] of Object.entries(spec))
+    assigned[key] = evaluateJsonataField(value, `Assign/${key}`, stateEnv);
   Object.assign(variables, assigned);
 }
 
-void describe('recorded AWS JSONata executions', { skip: !existsSync(casesFile) && 'no ../shared/conformance' }, () => {
-  if (!existsSync(casesFile)) return;
-  const cases = readFileSync(casesFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as RecordedCase)
-    .filter((c) => JSON.stringify(c.definition).includes('"QueryLanguage":"JSONata"'));
+void describe(
+  'recorded AWS JSONata executions',
+  { skip: !existsSync(casesFile) && 'no ../shared/conformance' },
+  () => {
+    if (!existsSync(casesFile)) return;
+    const cases = readFileSync(casesFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as RecordedCase)
+      .filter((c) => JSON.stringify(c.definition).includes('"QueryLanguage":"JSONata"'));
 
-  cases.forEach((recorded, index) => {
-    const title = `${index}: ${recorded.id.split('::').pop() ?? recorded.id}`;
-    let outcome: Outcome | null = null;
-    let skip: string | false = false;
-    try {
-      if (!isJsonObject(recorded.definition)) throw new Unsupported('definition');
-      outcome = replay(recorded.definition, recorded.input);
-    } catch (error) {
-      if (!(error instanceof Unsupported)) throw error;
-      skip = `outside this replay: ${error.message}`;
-    }
-    void it(title, { skip }, () => {
-      if (outcome === null) return;
-      const expected = recorded.expected;
-      assert.equal(outcome.status, expected.status);
-      if (outcome.status === 'SUCCEEDED') {
-        // Outputs that are not objects are recorded as their JSON text.
-        const output = typeof expected.output === 'string' ? (JSON.parse(expected.output) as Json) : expected.output;
-        assert.deepStrictEqual(outcome.output, output);
-      } else {
-        assert.equal(outcome.error, expected.error);
-        if (expected.cause !== undefined) assert.equal(outcome.cause, expected.cause.replace(PREFIX, ''));
+    cases.forEach((recorded, index) => {
+      const title = `${index}: ${recorded.id.split('::').pop() ?? recorded.id}`;
+      let outcome: Outcome | null = null;
+      let skip: string | false = false;
+      try {
+        if (!isJsonObject(recorded.definition)) throw new Unsupported('definition');
+        outcome = replay(recorded.definition, recorded.input);
+      } catch (error) {
+        if (!(error instanceof Unsupported)) throw error;
+        skip = `outside this replay: ${error.message}`;
       }
+      void it(title, { skip }, () => {
+        if (outcome === null) return;
+        const expected = recorded.expected;
+        assert.equal(outcome.status, expected.status);
+        if (outcome.status === 'SUCCEEDED') {
+          // Outputs that are not objects are recorded as their JSON text.
+          const output =
+            typeof expected.output === 'string' ? (JSON.parse(expected.output) as Json) : expected.output;
+          assert.deepStrictEqual(outcome.output, output);
+        } else {
+          assert.equal(outcome.error, expected.error);
+          if (expected.cause !== undefined) assert.equal(outcome.cause, expected.cause.replace(PREFIX, ''));
+        }
+      });
     });
-  });
-});
+  },
+);

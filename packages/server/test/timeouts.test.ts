@@ -199,6 +199,26 @@ describe('timeouts', { concurrency: true }, () => {
     assert.equal(await poll(client, activityArn), undefined);
   });
 
+  test('machine-level TimeoutSeconds while a worker holds the task: the token then answers TaskTimedOut', async () => {
+    const activityArn = await createActivity(client);
+    const machineArn = await createMachine(client, { TimeoutSeconds: 1, ...taskMachine(activityArn) });
+    const executionArn = await start(client, machineArn);
+    const { taskToken } = await pollUntilTask(client, activityArn);
+    await heartbeat(taskToken); // accepted: the task has no HeartbeatSeconds, but it is live
+    const out = await waitForEnd(client, executionArn);
+    assert.equal(out.status, 'TIMED_OUT');
+    const events = await history(client, executionArn);
+    assertWellFormed(events);
+    assert.deepEqual(types(events), [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+      'ActivityStarted',
+      'ExecutionTimedOut',
+    ]);
+    await assert.rejects(success(taskToken), TaskTimedOut);
+  });
+
   test('Retry repeats the activity inside one state visit, with back-off between attempts', async () => {
     const activityArn = await createActivity(client);
     const machineArn = await createMachine(

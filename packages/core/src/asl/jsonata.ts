@@ -33,7 +33,12 @@ export interface StatesBinding {
 
 /** Bounds on one evaluation. Every expression gets them; AWS does not document its own. */
 export interface JsonataLimits {
-  /** Wall-clock budget of one expression, checked between evaluation steps. Default 1000 ms. */
+  /**
+   * Wall-clock budget of one expression, checked between evaluation steps. Default 1000 ms.
+   * A single long native call (a catastrophic regular expression, sorting millions of items)
+   * cannot be interrupted: V8's watchdog (`runInContext`'s `timeout`) could, but terminating
+   * a realm mid-job corrupts Node's async-hook stack and aborts the process.
+   */
   timeoutMs: number;
   /**
    * Most evaluation steps pending at once: the nesting of a (possibly recursive) evaluation,
@@ -41,12 +46,6 @@ export interface JsonataLimits {
    * It bounds the memory a runaway recursion can take. Default 100 000.
    */
   maxDepth: number;
-  /**
-   * Also arm V8's watchdog, which can interrupt a single long native call (a catastrophic
-   * regular expression, a sort of millions of items) that step checks cannot. It costs about
-   * 0.15 ms per evaluation (a thread per call), hence off by default.
-   */
-  watchdog: boolean;
 }
 
 export interface JsonataEnv {
@@ -64,7 +63,7 @@ export interface JsonataEnv {
 
 export type JsonataExpectedType = 'array' | 'boolean' | 'string' | 'number' | 'integer' | 'object';
 
-const DEFAULT_LIMITS: JsonataLimits = { timeoutMs: 1000, maxDepth: 100_000, watchdog: false };
+const DEFAULT_LIMITS: JsonataLimits = { timeoutMs: 1000, maxDepth: 100_000 };
 /** Distinct expression texts kept compiled; a definition rarely has more than a few hundred. */
 const CACHE_SIZE = 2000;
 /** `$range` refuses to build more than this, like jsonata's own `[a..b]` operator (D2014). */
@@ -113,7 +112,9 @@ export function evaluateJsonataTyped(
   if (hasType(result, expected)) return result;
   const found = `Expected '${expected}', but was '${typeName(result)}' for value: ${JSON.stringify(result)}`;
   if (isJsonataTemplate(value)) {
-    throw queryError(`${subject(jsonataExpressionOf(value), fieldPath)} returned an unexpected result type. ${found}`);
+    throw queryError(
+      `${subject(jsonataExpressionOf(value), fieldPath)} returned an unexpected result type. ${found}`,
+    );
   }
   // A literal of the wrong type is normally refused when the definition is validated.
   throw queryError(`The value specified for the field '${fieldPath}' has an unexpected type. ${found}`);
@@ -131,7 +132,9 @@ export function jsonataSyntaxError(expression: string): string | null {
 function evaluateExpression(expression: string, fieldPath: string, env: JsonataEnv): Json {
   const compiled = compile(expression);
   if (!compiled.ok) {
-    throw queryError(`${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(compiled.error)}`);
+    throw queryError(
+      `${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(compiled.error)}`,
+    );
   }
   const limits: JsonataLimits = { ...DEFAULT_LIMITS, ...env.limits };
   const bindings: Record<string, unknown> = { states: statesBinding(env.states) };
@@ -143,11 +146,15 @@ function evaluateExpression(expression: string, fieldPath: string, env: JsonataE
   const realm = getRealm();
   const outcome = realm.run(compiled.expression, bindings, env, limits);
   if (!outcome.ok) {
-    throw queryError(`${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(outcome.error)}`);
+    throw queryError(
+      `${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(outcome.error)}`,
+    );
   }
-  if (outcome.value === undefined) throw queryError(`${subject(expression, fieldPath)} returned nothing (undefined).`);
+  if (outcome.value === undefined)
+    throw queryError(`${subject(expression, fieldPath)} returned nothing (undefined).`);
   const json = toJson(outcome.value);
-  if (json === UNSUPPORTED) throw queryError(`${subject(expression, fieldPath)} returned an unsupported result type.`);
+  if (json === UNSUPPORTED)
+    throw queryError(`${subject(expression, fieldPath)} returned an unsupported result type.`);
   return json;
 }
 
@@ -243,8 +250,10 @@ function toJson(value: unknown): Json | typeof UNSUPPORTED {
       }
       return result;
     }
-    default:
-      // Functions (regexes and native functions evaluate to JS functions), symbols, bigints.
+    case 'function': // regexes and native functions evaluate to JS functions
+    case 'symbol':
+    case 'bigint':
+    case 'undefined':
       return UNSUPPORTED;
   }
 }
@@ -267,8 +276,7 @@ function setKey(object: JsonObject, key: string, value: Json): void {
 // Compilation cache
 
 type Compiled =
-  | { ok: true; expression: RealmExpression; variables: readonly string[] }
-  | { ok: false; error: unknown };
+  { ok: true; expression: RealmExpression; variables: readonly string[] } | { ok: false; error: unknown };
 
 const cache = new Map<string, Compiled>();
 
@@ -306,7 +314,13 @@ function referencedVariables(ast: unknown): string[] {
     const type: unknown = Reflect.get(node, 'type');
     const value: unknown = Reflect.get(node, 'value');
     // `$` and `$$` parse as variables named '' and '$'; `states` is ours.
-    if (type === 'variable' && typeof value === 'string' && value !== '' && value !== '$' && value !== 'states') {
+    if (
+      type === 'variable' &&
+      typeof value === 'string' &&
+      value !== '' &&
+      value !== '$' &&
+      value !== 'states'
+    ) {
       names.add(value);
     }
     for (const key of Object.keys(node)) visit(Reflect.get(node, key));
@@ -335,6 +349,12 @@ function isRealmExpression(value: unknown): value is RealmExpression {
   );
 }
 
+type Callable = (...args: unknown[]) => unknown;
+
+function isCallable(value: unknown): value is Callable {
+  return typeof value === 'function';
+}
+
 interface Box {
   done: boolean;
   ok: boolean;
@@ -345,7 +365,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Realm {
   compile(text: string): Compiled;
-  run(expression: RealmExpression, bindings: Record<string, unknown>, env: JsonataEnv, limits: JsonataLimits): Outcome;
+  run(
+    expression: RealmExpression,
+    bindings: Record<string, unknown>,
+    env: JsonataEnv,
+    limits: JsonataLimits,
+  ): Outcome;
 }
 
 /** Per-evaluation state the realm's hooks and our functions read; evaluation is never re-entered. */
@@ -408,10 +433,12 @@ function createRealm(): Realm {
     // Nothing in jsonata needs eval or wasm; refusing them keeps expressions from reaching them.
     codeGeneration: { strings: false, wasm: false },
   });
-  new Script(REALM_PRELUDE + jsonataSource + REALM_EPILOGUE, { filename: 'jsonata.js' }).runInContext(context);
-  const compileInRealm: unknown = globals.__stepwiseCompile;
-  const formatMillis: unknown = globals.__stepwiseFormatMillis;
-  if (typeof compileInRealm !== 'function' || typeof formatMillis !== 'function') {
+  new Script(REALM_PRELUDE + jsonataSource + REALM_EPILOGUE, { filename: 'jsonata.js' }).runInContext(
+    context,
+  );
+  const compileInRealm = globals.__stepwiseCompile;
+  const formatMillis = globals.__stepwiseFormatMillis;
+  if (!isCallable(compileInRealm) || !isCallable(formatMillis)) {
     throw new Error('jsonata failed to load in its realm');
   }
 
@@ -425,7 +452,8 @@ function createRealm(): Realm {
       } catch (error) {
         return { ok: false, error };
       }
-      if (!isRealmExpression(expression)) return { ok: false, error: { message: 'jsonata returned no expression' } };
+      if (!isRealmExpression(expression))
+        return { ok: false, error: { message: 'jsonata returned no expression' } };
       expression.assign(Symbol.for('jsonata.__evaluate_entry'), onEntry);
       expression.assign(Symbol.for('jsonata.__evaluate_exit'), onExit);
       for (const [name, signature, implementation] of functions) {
@@ -437,15 +465,16 @@ function createRealm(): Realm {
     run(expression, bindings, env, limits) {
       const box: Box = { done: false, ok: false, value: undefined };
       globals.__stepwiseArgs = { expression, bindings, box };
-      current = { env, limits, deadline: performance.now() + limits.timeoutMs, steps: 0, pending: 0, nowMillis: undefined };
+      current = {
+        env,
+        limits,
+        deadline: performance.now() + limits.timeoutMs,
+        steps: 0,
+        pending: 0,
+        nowMillis: undefined,
+      };
       try {
-        RUN_SCRIPT.runInContext(context, limits.watchdog ? { timeout: limits.timeoutMs } : {});
-      } catch (error) {
-        // Only the watchdog interrupts a run. Jobs it left queued would resume inside the next
-        // run, so the realm and everything compiled in it are thrown away.
-        realm = null;
-        cache.clear();
-        return { ok: false, error: isTimeout(error) ? timeoutError() : error };
+        RUN_SCRIPT.runInContext(context);
       } finally {
         current = null;
         globals.__stepwiseArgs = undefined;
@@ -456,21 +485,28 @@ function createRealm(): Realm {
   };
 }
 
-/** The watchdog's error; checked by code because it may come from either realm. */
-function isTimeout(error: unknown): boolean {
-  return error !== null && typeof error === 'object' && Reflect.get(error, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+/**
+ * An error in jsonata's shape: it reads `code` (filling in `message` for codes it knows) and
+ * adds `position` and `token`, and AWS shows it as "<code>: <message>".
+ */
+class JsonataError extends Error {
+  readonly code: string;
+  constructor(code: string, message = '') {
+    super(message);
+    this.code = code;
+  }
 }
 
 // Wording of the runaway errors follows the timebox jsonata documents; AWS's own is unrecorded.
-function timeoutError(): object {
-  return { code: 'U1001', message: 'Expression evaluation timeout: Check for infinite loop' };
+function timeoutError(): JsonataError {
+  return new JsonataError('U1001', 'Expression evaluation timeout: Check for infinite loop');
 }
 
-function depthError(): object {
-  return {
-    code: 'U1001',
-    message: 'Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.',
-  };
+function depthError(): JsonataError {
+  return new JsonataError(
+    'U1001',
+    'Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.',
+  );
 }
 
 /** Called by jsonata before each evaluation step; a throw here fails the evaluation. */
@@ -483,8 +519,18 @@ function onEntry(): void {
   if ((current.steps & 0xff) === 0 && performance.now() > current.deadline) throw timeoutError();
 }
 
-function onExit(): void {
+function onExit(_expression: unknown, _input: unknown, _environment: unknown, result: unknown): void {
   if (current !== null) current.pending -= 1;
+  // A path ending in `[]` marks its result `keepSingleton`, and when that result is an array of
+  // the caller's data the mark lands on the caller's array. jsonata reads the mark only on its own
+  // sequences, so taking it off anything else changes no result and leaves our JSON untouched.
+  if (
+    Array.isArray(result) &&
+    Object.hasOwn(result, 'keepSingleton') &&
+    Reflect.get(result, 'sequence') !== true
+  ) {
+    Reflect.deleteProperty(result, 'keepSingleton');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,8 +539,8 @@ function onExit(): void {
 type FunctionSpec = [name: string, signature: string, implementation: (...args: unknown[]) => unknown];
 
 /** A jsonata-style error, so the cause reads "<code>: <message>" like the library's own. */
-function functionError(message: string): object {
-  return { code: 'D3137', message };
+function functionError(message: string): JsonataError {
+  return new JsonataError('D3137', message);
 }
 
 const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
@@ -515,9 +561,17 @@ function stepFunctionsFunctions(
   };
   return [
     ['partition', '<an:a>', (array, size) => partition(asArray(array), asNumber(size))],
-    ['range', '<nnn?:a>', (start, end, step) => range(asNumber(start), asNumber(end), step === undefined ? 1 : asNumber(step))],
+    [
+      'range',
+      '<nnn?:a>',
+      (start, end, step) => range(asNumber(start), asNumber(end), step === undefined ? 1 : asNumber(step)),
+    ],
     ['hash', '<js:s>', (value, algorithm) => hash(value, algorithm)],
-    ['random', '<n?:n>', (seed) => (seed === undefined ? (current?.env.random() ?? 0) : seededRandom(asNumber(seed)))],
+    [
+      'random',
+      '<n?:n>',
+      (seed) => (seed === undefined ? (current?.env.random() ?? 0) : seededRandom(asNumber(seed))),
+    ],
     ['uuid', '<:s>', () => current?.env.uuid() ?? ''],
     ['parse', '<s:j>', (text) => parse(text)],
     // AWS refuses $eval ($parse replaces it); calling it fails as calling an unknown function does.
@@ -525,7 +579,7 @@ function stepFunctionsFunctions(
       'eval',
       '<x*:x>',
       () => {
-        throw { code: 'T1006' };
+        throw new JsonataError('T1006');
       },
     ],
     // $now/$millis are pinned to one instant per evaluation, as jsonata does, but an injected one.
@@ -557,7 +611,8 @@ function range(start: number, end: number, step: number): number[] {
     throw functionError('The arguments of $range must be finite numbers with a non-zero step');
   }
   const count = Math.floor((end - start) / step) + 1;
-  if (count > MAX_RANGE_ITEMS) throw functionError(`$range cannot produce more than ${MAX_RANGE_ITEMS} items`);
+  if (count > MAX_RANGE_ITEMS)
+    throw functionError(`$range cannot produce more than ${MAX_RANGE_ITEMS} items`);
   const items: number[] = [];
   for (let index = 0; index < count; index += 1) items.push(start + index * step);
   return items;

@@ -13,6 +13,7 @@ import type { Step } from './step.js';
 import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
 import { evaluateAssign } from './assign.js';
+import { outputAndAssign, statesBinding, usesJsonata } from './jsonata-io.js';
 
 type Container = ParallelState | MapState;
 
@@ -203,6 +204,11 @@ function complete(step: Step, parentId: string): void {
   parent.wait = null;
   step.putThread(parent);
   const next = guarded(step, parent, state, () => {
+    if (usesJsonata(step, state)) {
+      const states = statesBinding(step, parent, { result: results });
+      const { output, assigned } = outputAndAssign(step, parent, state, states, results);
+      return exitState(step, parent, state, output, state.Next, assigned);
+    }
     const env = step.ioEnv(parent);
     const assigned = evaluateAssign(state.Assign, results, env);
     const selected = applyResultSelector(state, results, env);

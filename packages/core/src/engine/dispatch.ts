@@ -80,6 +80,7 @@ function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNulla
     input: next.input,
     retryCounts: retriersOf(state).map(() => 0),
     wait: null,
+    enteredPreviousEventId: next.previousEventId,
   };
   if (previous.index !== undefined) thread.index = previous.index;
   if (previous.variables !== undefined) thread.variables = previous.variables;

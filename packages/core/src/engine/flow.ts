@@ -11,6 +11,7 @@ import type { ThreadRecord } from './types.js';
 import type { Step } from './step.js';
 import { withOutput } from './history.js';
 import { applyResultPath } from './io.js';
+import { EvaluationError, outputAndAssign, statesBinding, usesJsonata } from './jsonata-io.js';
 import { assignedDetails, evaluateAssign } from './assign.js';
 
 /** Where a thread goes next; `null` when it blocked, ended, or the execution closed. */
@@ -38,10 +39,36 @@ export function guarded(step: Step, thread: ThreadRecord, state: State, work: ()
   try {
     return work();
   } catch (error) {
-    if (error instanceof StatesError)
-      return handleFailure(step, thread, state, withStatePrefix(thread, error));
-    throw error;
+    if (!(error instanceof StatesError)) throw error;
+    const failure = withStatePrefix(thread, error);
+    if (failure.error === StatesErrorName.QueryEvaluationError) {
+      reportEvaluationFailed(step, thread, state, error, failure);
+    }
+    return handleFailure(step, thread, state, failure);
   }
+}
+
+/**
+ * AWS records a JSONata failure as EvaluationFailed before the state fails. One raised while
+ * evaluating the state's fields follows the event before the state was entered; one raised by
+ * the state's own work follows the state's last event.
+ */
+function reportEvaluationFailed(
+  step: Step,
+  thread: ThreadRecord,
+  state: State,
+  error: StatesError,
+  failure: Failure,
+): void {
+  const inFields = error instanceof EvaluationError;
+  const previous = inFields ? (thread.enteredPreviousEventId ?? thread.lastEventId) : thread.lastEventId;
+  const details: Record<string, Json> = { ...errorDetails(failure), state: thread.stateName };
+  if (inFields && error.location !== undefined) details['location'] = error.location;
+  thread.lastEventId = step.emit('EvaluationFailed', previous, details);
+  if (state.Type === 'Map' || state.Type === 'Parallel') {
+    thread.lastEventId = step.emit(`${state.Type}StateFailed`, thread.lastEventId);
+  }
+  step.putThread(thread);
 }
 
 /** Writes `…StateExited` and answers where the thread goes: `next`, or the end of its scope. */
@@ -153,6 +180,11 @@ export function catchOrFail(step: Step, thread: ThreadRecord, state: State, fail
   }
   const errorOutput = { Error: failure.error, Cause: failure.cause };
   try {
+    if (usesJsonata(step, state)) {
+      const states = statesBinding(step, thread, { errorOutput });
+      const { output, assigned } = outputAndAssign(step, thread, catcher, states, errorOutput);
+      return exitState(step, thread, state, output, catcher.Next, assigned);
+    }
     // A catcher's Assign replaces the state's own; `$` is the error output.
     const assigned = evaluateAssign(catcher.Assign, errorOutput, step.ioEnv(thread));
     const output = applyResultPath(catcher.ResultPath, thread.input, errorOutput);

@@ -19,11 +19,9 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
       location,
     });
   };
-  if (definition.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", '/QueryLanguage');
   const visit = (states: Record<string, State>, base: string): void => {
     for (const [name, state] of Object.entries(states)) {
       const at = `${base}/${name}`;
-      if (state.QueryLanguage === 'JSONata') report("'QueryLanguage': 'JSONata'", `${at}/QueryLanguage`);
       switch (state.Type) {
         case 'Parallel':
           state.Branches.forEach((branch, i) => visit(branch.States, `${at}/Branches[${i}]/States`));

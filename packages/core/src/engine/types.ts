@@ -63,6 +63,8 @@ export interface ThreadRecord {
   phase?: 'pending' | 'done';
   /** A finished branch's or iteration's output. */
   output?: Json;
+  /** The `previousEventId` of the current …StateEntered: AWS chains EvaluationFailed to it. */
+  enteredPreviousEventId?: number;
   /** Workflow variables assigned in this thread's own scope. */
   variables?: JsonObject;
 }
@@ -98,6 +100,8 @@ export interface ActivityWait {
   activityArn: string;
   /** The effective input sent to the worker (after InputPath and Parameters). */
   taskInput: Json;
+  /** When the task was queued: kept so that starting it does not move it in the queue's order. */
+  scheduledAt?: number;
   started: boolean;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;

@@ -28,7 +28,9 @@ export function checkDefinition(text: string, options: { unsupported?: boolean }
     // A syntax error carries its own position in the message ("at line 3, column 7").
     const inMessage = /at line (\d+), column (\d+)$/.exec(d.message);
     const position =
-      inMessage !== null ? { line: Number(inMessage[1]), column: Number(inMessage[2]) } : locator.locate(d.location);
+      inMessage !== null
+        ? { line: Number(inMessage[1]), column: Number(inMessage[2]) }
+        : locator.locate(d.location);
     return { ...d, ...position };
   });
   const failed = located.some((d) => d.severity === 'ERROR');

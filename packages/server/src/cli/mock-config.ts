@@ -27,7 +27,9 @@ export function loadTestCase(text: string, machineName: string, testCase: string
   try {
     config = JSON.parse(text) as Json;
   } catch (error) {
-    throw new MockConfigError(`the mock config is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new MockConfigError(
+      `the mock config is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (!isJsonObject(config)) throw new MockConfigError('the mock config must be a JSON object');
   const machines = config['StateMachines'];
@@ -37,7 +39,9 @@ export function loadTestCase(text: string, machineName: string, testCase: string
 
   const casesOf = (name: string): Json | undefined => {
     const machine = machines[name];
-    return isJsonObject(machine) && isJsonObject(machine['TestCases']) ? machine['TestCases'][testCase] : undefined;
+    return isJsonObject(machine) && isJsonObject(machine['TestCases'])
+      ? machine['TestCases'][testCase]
+      : undefined;
   };
   let mapping = casesOf(machineName);
   if (mapping === undefined) {
@@ -52,17 +56,23 @@ export function loadTestCase(text: string, machineName: string, testCase: string
     }
     mapping = casesOf(holders[0] ?? '');
   }
-  if (!isJsonObject(mapping)) throw new MockConfigError(`test case "${testCase}" must map state names to responses`);
+  if (!isJsonObject(mapping))
+    throw new MockConfigError(`test case "${testCase}" must map state names to responses`);
 
   const table = new Map<string, { from: number; to: number; answer: MockAnswer }[]>();
   for (const [state, responseName] of Object.entries(mapping)) {
-    if (typeof responseName !== 'string') throw new MockConfigError(`test case "${testCase}": "${state}" must name a mocked response`);
+    if (typeof responseName !== 'string')
+      throw new MockConfigError(`test case "${testCase}": "${state}" must name a mocked response`);
     const response = responses[responseName];
-    if (!isJsonObject(response)) throw new MockConfigError(`mocked response "${responseName}" is not defined`);
+    if (!isJsonObject(response))
+      throw new MockConfigError(`mocked response "${responseName}" is not defined`);
     const entries: { from: number; to: number; answer: MockAnswer }[] = [];
     for (const [key, value] of Object.entries(response)) {
       const range = /^(\d+)(?:-(\d+))?$/.exec(key);
-      if (range === null) throw new MockConfigError(`mocked response "${responseName}": "${key}" is not an invocation index or range`);
+      if (range === null)
+        throw new MockConfigError(
+          `mocked response "${responseName}": "${key}" is not an invocation index or range`,
+        );
       const from = Number(range[1]);
       const to = range[2] === undefined ? from : Number(range[2]);
       entries.push({ from, to, answer: parseAnswer(responseName, key, value) });

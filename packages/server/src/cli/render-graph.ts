@@ -13,11 +13,7 @@ const END = 'sw_end';
 // ---------------------------------------------------------------- mermaid
 
 function mermaidText(text: string): string {
-  return text
-    .replace(/#/g, '#35;')
-    .replace(/"/g, '#34;')
-    .replace(/</g, '#60;')
-    .replace(/>/g, '#62;');
+  return text.replace(/#/g, '#35;').replace(/"/g, '#34;').replace(/</g, '#60;').replace(/>/g, '#62;');
 }
 
 function mermaidNode(node: GraphNode): string {
@@ -93,7 +89,9 @@ export function toDot(root: GraphGroup): string {
     for (const node of g.nodes) {
       const label = dotText(`${node.name}\n${node.type}`);
       if (node.groups === undefined) {
-        lines.push(`${indent}${node.id} [label=${label}${DOT_SHAPES[node.type] ? `, shape=${DOT_SHAPES[node.type]}` : ''}];`);
+        lines.push(
+          `${indent}${node.id} [label=${label}${DOT_SHAPES[node.type] ? `, shape=${DOT_SHAPES[node.type]}` : ''}];`,
+        );
         continue;
       }
       compound.add(node.id);
@@ -105,7 +103,8 @@ export function toDot(root: GraphGroup): string {
         lines.push(`${indent}    label=${dotText(child.label)}; style=dotted;`);
         group(child, `${indent}    `);
         lines.push(`${indent}  }`);
-        if (child.startAt !== undefined) lines.push(`${indent}  ${node.id} -> ${child.startAt} [style=dotted, arrowhead=none];`);
+        if (child.startAt !== undefined)
+          lines.push(`${indent}  ${node.id} -> ${child.startAt} [style=dotted, arrowhead=none];`);
       }
       lines.push(`${indent}}`);
     }
@@ -163,12 +162,23 @@ function layoutGroup(group: GraphGroup, isRoot: boolean): Layout {
     items.push(item);
     byId.set(item.id, item);
   };
-  if (isRoot) add({ id: START, label: 'Start', sublabel: '', w: 56, h: 28, x: 0, y: 0, children: [], pseudo: 'start' });
+  if (isRoot)
+    add({ id: START, label: 'Start', sublabel: '', w: 56, h: 28, x: 0, y: 0, children: [], pseudo: 'start' });
   for (const node of group.nodes) {
     const children = (node.groups ?? []).map((g) => layoutGroup(g, false));
     const textW = Math.max(node.name.length, node.type.length) * CHAR_W + 2 * PAD;
     if (children.length === 0) {
-      add({ id: node.id, node, label: node.name, sublabel: node.type, w: textW, h: NODE_H, x: 0, y: 0, children });
+      add({
+        id: node.id,
+        node,
+        label: node.name,
+        sublabel: node.type,
+        w: textW,
+        h: NODE_H,
+        x: 0,
+        y: 0,
+        children,
+      });
     } else {
       const inner = children.reduce((sum, c) => sum + c.w, 0) + NODE_GAP * (children.length - 1);
       const innerH = Math.max(...children.map((c) => c.h));
@@ -185,11 +195,13 @@ function layoutGroup(group: GraphGroup, isRoot: boolean): Layout {
       });
     }
   }
-  if (isRoot) add({ id: END, label: 'End', sublabel: '', w: 56, h: 28, x: 0, y: 0, children: [], pseudo: 'end' });
+  if (isRoot)
+    add({ id: END, label: 'End', sublabel: '', w: 56, h: 28, x: 0, y: 0, children: [], pseudo: 'end' });
 
   const edges: GraphEdge[] = [...group.edges];
   if (isRoot && group.startAt !== undefined) edges.push({ from: START, to: group.startAt, kind: 'next' });
-  if (isRoot) for (const node of group.nodes) if (node.end) edges.push({ from: node.id, to: END, kind: 'next' });
+  if (isRoot)
+    for (const node of group.nodes) if (node.end) edges.push({ from: node.id, to: END, kind: 'next' });
 
   // Back edges: those closing a cycle in a depth-first walk from the start.
   const out = new Map<string, GraphEdge[]>();
@@ -237,7 +249,9 @@ function layoutGroup(group: GraphGroup, isRoot: boolean): Layout {
     if (layer === undefined) continue;
     const bary = (item: Item): number => {
       const preds = forward.filter((e) => e.to === item.id).map((e) => index.get(e.from) ?? 0);
-      return preds.length === 0 ? (position.get(item.id) ?? 0) : preds.reduce((a, b) => a + b, 0) / preds.length;
+      return preds.length === 0
+        ? (position.get(item.id) ?? 0)
+        : preds.reduce((a, b) => a + b, 0) / preds.length;
     };
     layer.sort((a, b) => bary(a) - bary(b));
     layer.forEach((item, i) => index.set(item.id, i));
@@ -312,7 +326,9 @@ function drawLayout(layout: Layout, ox: number, oy: number, out: string[]): void
       lx = (x1 + x2) / 2 + 4;
       ly = my;
     }
-    out.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`);
+    out.push(
+      `<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`,
+    );
     if (edge?.label !== undefined) {
       out.push(`<text x="${lx}" y="${ly}" class="edge">${xml(edge.label)}</text>`);
     }
@@ -331,7 +347,9 @@ function drawLayout(layout: Layout, ox: number, oy: number, out: string[]): void
         `<rect x="${x}" y="${y}" width="${item.w}" height="${item.h}" rx="8" fill="#fafafa" stroke="#5f6368" stroke-dasharray="4,3"/>`,
       );
       out.push(`<text x="${x + PAD}" y="${y + 16}" class="group">${xml(`${item.label} (${type})`)}</text>`);
-      let cx = x + (item.w - (item.children.reduce((s, c) => s + c.w, 0) + NODE_GAP * (item.children.length - 1))) / 2;
+      let cx =
+        x +
+        (item.w - (item.children.reduce((s, c) => s + c.w, 0) + NODE_GAP * (item.children.length - 1))) / 2;
       for (const child of item.children) {
         const cy = y + HEADER + PAD;
         out.push(

@@ -29,7 +29,6 @@ Examples:
     .action(
       async (options: { host: string; port: number; dataDir: string; region: string; account: string }) => {
         const server = await startServer(options);
-        console.log(`stepwise: listening on ${server.url} (data in ${options.dataDir})`);
         let stopping = false;
         const stop = (signal: string): void => {
           if (stopping) return;
@@ -45,6 +44,9 @@ Examples:
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
+        // Announced only once the signal handlers are in place: whoever waits for this line may
+        // send SIGTERM straight away and must get a graceful shutdown.
+        console.log(`stepwise: listening on ${server.url} (data in ${options.dataDir})`);
       },
     );
 }

@@ -78,7 +78,7 @@ export function renderTree(events: HistoryEvent[], options: TreeOptions): string
   };
 
   for (const event of events) {
-    const type = event.type ?? '';
+    const type: string = event.type ?? '';
     const d = details(event);
     const at = offset(event);
     const entered = /^(\w+?)StateEntered$/.exec(type);
@@ -116,28 +116,50 @@ export function renderTree(events: HistoryEvent[], options: TreeOptions): string
       const timeouts: string[] = [];
       if (d['timeoutInSeconds'] !== undefined) timeouts.push(`timeout ${str(d['timeoutInSeconds'])} s`);
       if (d['heartbeatInSeconds'] !== undefined) timeouts.push(`heartbeat ${str(d['heartbeatInSeconds'])} s`);
-      const what = type === 'ActivityScheduled' ? `activity ${c.cyan(activityName(d['resource']))}` : str(d['resource']);
+      const what =
+        type === 'ActivityScheduled' ? `activity ${c.cyan(activityName(d['resource']))}` : str(d['resource']);
       const retry = attempts > 0 ? c.yellow(`retry #${attempts} · `) : '';
-      note(`${retry}${what} scheduled${timeouts.length > 0 ? c.dim(` (${timeouts.join(', ')})`) : ''} ${c.dim(`+${duration(at)}`)}`);
+      note(
+        `${retry}${what} scheduled${timeouts.length > 0 ? c.dim(` (${timeouts.join(', ')})`) : ''} ${c.dim(`+${duration(at)}`)}`,
+      );
     } else if (type === 'ActivityStarted' || type === 'TaskStarted') {
-      note(`started${d['workerName'] !== undefined ? ` by ${str(d['workerName'])}` : ''} ${c.dim(`+${duration(at)}`)}`);
+      note(
+        `started${d['workerName'] !== undefined ? ` by ${str(d['workerName'])}` : ''} ${c.dim(`+${duration(at)}`)}`,
+      );
     } else if (type === 'ActivitySucceeded' || type === 'TaskSucceeded') {
+      const visit = current();
+      if (visit !== undefined) visit.failed = false;
       note(`${c.green('✓ succeeded')} ${c.dim(`+${duration(at)}`)}`);
-    } else if (/(Failed|TimedOut|ScheduleFailed|StartFailed|SubmitFailed)$/.test(type) && !type.startsWith('Execution')) {
+    } else if (
+      /(Failed|TimedOut|ScheduleFailed|StartFailed|SubmitFailed)$/.test(type) &&
+      !type.startsWith('Execution')
+    ) {
       const visit = current();
       if (visit !== undefined) visit.failed = true;
       const label = /TimedOut$/.test(type) ? 'timed out' : 'failed';
       const cause = str(d['cause']);
-      note(`${c.red(`✗ ${label}`)} ${c.bold(str(d['error']))}${cause !== '' ? `: ${cause}` : ''} ${c.dim(`+${duration(at)}`)}`);
-    } else if (type.startsWith('Execution') && type !== 'ExecutionStarted') {
+      note(
+        `${c.red(`✗ ${label}`)} ${c.bold(str(d['error']))}${cause !== '' ? `: ${cause}` : ''} ${c.dim(`+${duration(at)}`)}`,
+      );
+    } else if (type.startsWith('Execution')) {
       endedAt = at;
-      const status = type.slice('Execution'.length);
+      // ExecutionTimedOut → TIMED_OUT, as DescribeExecution spells the status.
+      const status = type
+        .slice('Execution'.length)
+        .replace(/([a-z])([A-Z])/g, '$1_$2')
+        .toUpperCase();
       if (type === 'ExecutionSucceeded') footer.push(c.green(`✓ ${status}`));
       else {
         const cause = str(d['cause']);
-        footer.push(`${c.red(`✗ ${status}`)}${d['error'] !== undefined ? ` ${c.bold(str(d['error']))}` : ''}${cause !== '' ? `: ${cause}` : ''}`);
+        footer.push(
+          `${c.red(`✗ ${status}`)}${d['error'] !== undefined ? ` ${c.bold(str(d['error']))}` : ''}${cause !== '' ? `: ${cause}` : ''}`,
+        );
       }
-    } else if (type === 'MapIterationStarted' || type === 'MapIterationSucceeded' || type === 'MapIterationFailed') {
+    } else if (
+      type === 'MapIterationStarted' ||
+      type === 'MapIterationSucceeded' ||
+      type === 'MapIterationFailed'
+    ) {
       note(c.dim(`${type.slice('MapIteration'.length).toLowerCase()} iteration ${str(d['index'])}`));
     } else if (type !== '') {
       note(c.dim(type));
@@ -145,8 +167,11 @@ export function renderTree(events: HistoryEvent[], options: TreeOptions): string
   }
 
   const lines: string[] = [];
-  const statusColour = options.status === 'SUCCEEDED' ? c.green : options.status === 'RUNNING' ? c.yellow : c.red;
-  lines.push(`${c.bold(options.machineName)} ${statusColour(options.status)} ${c.dim(`in ${duration(endedAt)}`)}`);
+  const statusColour =
+    options.status === 'SUCCEEDED' ? c.green : options.status === 'RUNNING' ? c.yellow : c.red;
+  lines.push(
+    `${c.bold(options.machineName)} ${statusColour(options.status)} ${c.dim(`in ${duration(endedAt)}`)}`,
+  );
   if (input !== '') lines.push(c.dim(`input ${input}`));
   const draw = (visits: Visit[], prefix: string): void => {
     visits.forEach((visit, i) => {
@@ -154,7 +179,9 @@ export function renderTree(events: HistoryEvent[], options: TreeOptions): string
       const branch = last ? '└─ ' : '├─ ';
       const inner = prefix + (last ? '   ' : '│  ');
       const mark = visit.failed && visit.exited ? c.yellow(' (caught)') : '';
-      lines.push(`${prefix}${branch}${c.bold(visit.name)} ${c.dim(visit.type)}${mark} ${c.dim(`+${duration(visit.at)}`)}`);
+      lines.push(
+        `${prefix}${branch}${c.bold(visit.name)} ${c.dim(visit.type)}${mark} ${c.dim(`+${duration(visit.at)}`)}`,
+      );
       for (const line of visit.lines) lines.push(`${inner}${c.dim('·')} ${line}`);
       if (visit.children.length > 0) draw(visit.children, inner);
       if (visit.next !== undefined && visit.exited) lines.push(`${inner}${c.dim(`→ ${visit.next}`)}`);

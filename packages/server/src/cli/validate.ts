@@ -68,13 +68,18 @@ export async function validateFiles(files: string[], json: boolean): Promise<num
       if (report.diagnostics.length === 0) console.log(`${c.bold(report.file)}: ${c.green('valid')}`);
       for (const d of report.diagnostics) console.log(formatDiagnostic(report.file, d, c));
     }
-    const errors = reports.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'ERROR').length, 0);
+    const errors = reports.reduce(
+      (n, r) => n + r.diagnostics.filter((d) => d.severity === 'ERROR').length,
+      0,
+    );
     const bad = reports.filter((r) => !r.valid).length;
     if (reports.length > 1 || errors > 0) {
       console.log(
         errors === 0
           ? c.green(`${reports.length} files valid`)
-          : c.red(`${errors} error${errors === 1 ? '' : 's'} in ${bad} of ${reports.length} file${reports.length === 1 ? '' : 's'}`),
+          : c.red(
+              `${errors} error${errors === 1 ? '' : 's'} in ${bad} of ${reports.length} file${reports.length === 1 ? '' : 's'}`,
+            ),
       );
     }
   }

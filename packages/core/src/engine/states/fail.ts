@@ -7,9 +7,21 @@ import type { ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { failThread } from '../flow.js';
+import { evaluateTyped, statesBinding, usesJsonata } from '../jsonata-io.js';
 
 /** Fail: no StateExited; the execution fails with the state's error and cause. */
 export function runFail(step: Step, thread: ThreadRecord, state: FailState): Next {
+  if (usesJsonata(step, state)) {
+    const states = statesBinding(step, thread);
+    const text = (field: 'Error' | 'Cause'): string | null => {
+      const value = state[field];
+      if (value === undefined) return null;
+      const result = evaluateTyped(step, thread, value, field, 'string', states);
+      return typeof result === 'string' ? result : toJsonText(result);
+    };
+    failThread(step, thread, { error: text('Error'), cause: text('Cause') });
+    return null;
+  }
   const error = state.Error ?? readPath(step, thread, 'ErrorPath', state.ErrorPath);
   const cause = state.Cause ?? readPath(step, thread, 'CausePath', state.CausePath);
   failThread(step, thread, { error, cause });

@@ -14,6 +14,7 @@ import type { Next } from '../flow.js';
 import { errorDetails, exitState, handleFailure } from '../flow.js';
 import { withInput, withOutput } from '../history.js';
 import { evaluateAssign } from '../assign.js';
+import { evaluateField, numberField, outputAndAssign, statesBinding, usesJsonata } from '../jsonata-io.js';
 import { selectPath } from '../io.js';
 import {
   applyInputPath,
@@ -30,11 +31,31 @@ export function isActivityArn(resource: string): boolean {
 }
 
 export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Next {
-  const env = step.ioEnv(thread);
-  const afterInputPath = applyInputPath(state, thread.input, env);
-  const taskInput = applyParameters(state, afterInputPath, env);
-  const timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env);
-  const heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env);
+  let taskInput: Json;
+  let timeoutSeconds: number | undefined;
+  let heartbeatSeconds: number | undefined;
+  if (usesJsonata(step, state)) {
+    const states = statesBinding(step, thread);
+    taskInput =
+      state.Arguments !== undefined
+        ? evaluateField(step, thread, state.Arguments, 'Arguments', states)
+        : thread.input;
+    timeoutSeconds = numberField(step, thread, state.TimeoutSeconds, 'TimeoutSeconds', 'integer', states);
+    heartbeatSeconds = numberField(
+      step,
+      thread,
+      state.HeartbeatSeconds,
+      'HeartbeatSeconds',
+      'integer',
+      states,
+    );
+  } else {
+    const env = step.ioEnv(thread);
+    const afterInputPath = applyInputPath(state, thread.input, env);
+    taskInput = applyParameters(state, afterInputPath, env);
+    timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env);
+    heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env);
+  }
   const activityArn = state.Resource;
   if (!step.env.activityExists(activityArn)) {
     throw new StatesError(StatesErrorName.Runtime, `The activity ${activityArn} does not exist.`);
@@ -45,7 +66,14 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   if (timeoutSeconds !== undefined) details['timeoutInSeconds'] = timeoutSeconds;
   if (heartbeatSeconds !== undefined) details['heartbeatInSeconds'] = heartbeatSeconds;
   thread.lastEventId = step.emit('ActivityScheduled', thread.lastEventId, details);
-  const wait: ActivityWait = { kind: 'activity', token, activityArn, taskInput, started: false };
+  const wait: ActivityWait = {
+    kind: 'activity',
+    token,
+    activityArn,
+    taskInput,
+    scheduledAt: step.env.now,
+    started: false,
+  };
   if (timeoutSeconds !== undefined) wait.timeoutSeconds = timeoutSeconds;
   if (heartbeatSeconds !== undefined) wait.heartbeatSeconds = heartbeatSeconds;
   thread.wait = wait;
@@ -117,7 +145,7 @@ export function onActivityStarted(
       threadId: thread.id,
       input: toJsonText(wait.taskInput),
       status: 'started',
-      scheduledAt: now,
+      scheduledAt: wait.scheduledAt ?? now,
       ...(workerName !== undefined ? { workerName } : {}),
     },
   });
@@ -125,7 +153,8 @@ export function onActivityStarted(
 
 /** SendTaskHeartbeat: pushes the heartbeat deadline back; writes no history. */
 export function onHeartbeat(step: Step, thread: ThreadRecord, wait: ActivityWait): void {
-  if (wait.heartbeatSeconds === undefined) return;
+  // The heartbeat clock starts with the task (ActivityStarted); before that there is none to reset.
+  if (wait.heartbeatSeconds === undefined || !wait.started) return;
   step.deleteTimer(wait.heartbeatTimerId);
   const timer = step.armTimer(thread.id, 'heartbeatTimeout', step.env.now + wait.heartbeatSeconds * 1000);
   thread.wait = { ...wait, heartbeatTimerId: timer.id };
@@ -149,6 +178,11 @@ export function onTaskSucceeded(
 ): Next {
   thread.lastEventId = step.emit('ActivitySucceeded', thread.lastEventId, withOutput(toJsonText(output)));
   closeTask(step, thread, wait);
+  if (usesJsonata(step, state)) {
+    const states = statesBinding(step, thread, { result: output });
+    const jsonata = outputAndAssign(step, thread, state, states, output);
+    return exitState(step, thread, state, jsonata.output, state.Next, jsonata.assigned);
+  }
   const env = step.ioEnv(thread);
   const assigned = evaluateAssign(state.Assign, output, env);
   const selected = applyResultSelector(state, output, env);

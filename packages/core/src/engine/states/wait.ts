@@ -11,14 +11,16 @@ import { exitState } from '../flow.js';
 import { applyInputPath, applyOutputPath } from '../io.js';
 import type { IoEnv } from '../io.js';
 import { evaluateAssign } from '../assign.js';
+import { evaluateTyped, numberField, outputAndAssign, statesBinding, usesJsonata } from '../jsonata-io.js';
 
 /** Longest delay AWS accepts (its seconds are a signed 32-bit count). */
 const MAX_WAIT_SECONDS = 2_147_483_647;
 
 export function runWait(step: Step, thread: ThreadRecord, state: WaitState): Next {
   const env = step.ioEnv(thread);
-  const effective = applyInputPath(state, thread.input, env);
-  const dueAt = dueTime(step.env.now, state, effective, env);
+  const dueAt = usesJsonata(step, state)
+    ? jsonataDueTime(step, thread, state)
+    : dueTime(step.env.now, state, applyInputPath(state, thread.input, env), env);
   if (dueAt <= step.env.now) return completeWait(step, thread, state);
   const timer = step.armTimer(thread.id, 'wait', dueAt);
   thread.wait = { kind: 'wait', timerId: timer.id, dueAt };
@@ -27,11 +29,42 @@ export function runWait(step: Step, thread: ThreadRecord, state: WaitState): Nex
 }
 
 export function completeWait(step: Step, thread: ThreadRecord, state: WaitState): Next {
-  const env = step.ioEnv(thread);
   thread.wait = null;
+  if (usesJsonata(step, state)) {
+    const { output, assigned } = outputAndAssign(
+      step,
+      thread,
+      state,
+      statesBinding(step, thread),
+      thread.input,
+    );
+    return exitState(step, thread, state, output, state.Next, assigned);
+  }
+  const env = step.ioEnv(thread);
   const effective = applyInputPath(state, thread.input, env);
   const assigned = evaluateAssign(state.Assign, effective, env);
   return exitState(step, thread, state, applyOutputPath(state, effective, env), state.Next, assigned);
+}
+
+/** JSONata: Seconds and Timestamp may be templates; a bad timestamp is a QueryEvaluationError. */
+function jsonataDueTime(step: Step, thread: ThreadRecord, state: WaitState): number {
+  const now = step.env.now;
+  const states = statesBinding(step, thread);
+  const seconds = numberField(step, thread, state.Seconds, 'Seconds', 'integer', states);
+  if (seconds !== undefined) {
+    if (seconds < 0) throw runtime(`The Seconds field must be a non-negative integer, but was ${seconds}`);
+    return delayed(now, seconds);
+  }
+  if (state.Timestamp === undefined) return now;
+  const value = evaluateTyped(step, thread, state.Timestamp, 'Timestamp', 'string', states);
+  const due = typeof value === 'string' ? parseTimestamp(value) : undefined;
+  if (due === undefined) {
+    throw new StatesError(
+      StatesErrorName.QueryEvaluationError,
+      `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof value === 'string' ? value : toJsonText(value)}`,
+    );
+  }
+  return timestampDue(now, due);
 }
 
 function runtime(message: string): StatesError {
