@@ -14,6 +14,7 @@
  * users run it).
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,6 +149,7 @@ async function phaseBare(client, n) {
   const { activityArn, stateMachineArn } = await machine(client);
   const answered = counterOf();
   const abort = new AbortController();
+  setMaxListeners(CONCURRENCY + 16, abort.signal);
   const lane = async () => {
     while (!abort.signal.aborted) {
       let task;

@@ -51,9 +51,14 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
     ...(options.pollHoldMs !== undefined ? { pollHoldMs: options.pollHoldMs } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
   });
+  // Express executions run on the same engine but are kept only in memory: AWS keeps no
+  // history for them either (it goes to CloudWatch Logs), and they last at most five minutes.
+  const expressStore = new MemoryStore();
+  const express = new Runtime({ store: expressStore });
   const operations = createOperations({
     store,
     runtime,
+    express: { runtime: express, store: expressStore },
     scope: {
       partition: 'aws',
       region: options.region ?? DEFAULTS.region,
@@ -84,6 +89,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
         await runtime.close();
+        await express.close();
         http.closeIdleConnections();
         // Connections still busy after the runtime drained have nothing more to receive.
         setTimeout(() => {

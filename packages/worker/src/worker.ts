@@ -2,7 +2,7 @@
  * The activity worker: N long polls, a handler per task, automatic heartbeats, answers that
  * survive transient API errors, and a shutdown that never takes a task and then drops it.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import {
   GetActivityTaskCommand,
@@ -198,6 +198,8 @@ class ActivityWorker<TInput, TOutput> implements Worker {
     const heartbeatSeconds = options.heartbeatSeconds ?? 10;
     if (!(heartbeatSeconds >= 0)) throw new RangeError('heartbeatSeconds must be ≥ 0');
     this.concurrency = concurrency;
+    // Every open poll listens on the hard-stop signal; N of them are expected, not a leak.
+    setMaxListeners(concurrency + 16, this.hardStop.signal);
     this.heartbeatMs = heartbeatSeconds * 1000;
     this.workerName = options.workerName ?? `${hostname()}-${process.pid}`;
     this.logger = options.logger ?? DEFAULT_LOGGER;

@@ -13,15 +13,16 @@ export function buildContext(
 ): JsonObject {
   const state: JsonObject = { EnteredTime: isoMillis(thread.enteredTime), Name: thread.stateName };
   if (extra.retryCount === true) state['RetryCount'] = thread.retryCounts.reduce((sum, n) => sum + n, 0);
+  const executionInfo: JsonObject = {
+    Id: execution.executionArn,
+    Input: execution.input,
+    Name: execution.name,
+    RoleArn: execution.roleArn,
+    StartTime: isoMillis(execution.startDate),
+  };
+  if (execution.type !== 'EXPRESS') executionInfo['RedriveCount'] = execution.redriveCount;
   const context: JsonObject = {
-    Execution: {
-      Id: execution.executionArn,
-      Input: execution.input,
-      Name: execution.name,
-      RoleArn: execution.roleArn,
-      StartTime: isoMillis(execution.startDate),
-      RedriveCount: execution.redriveCount,
-    },
+    Execution: executionInfo,
     State: state,
     StateMachine: {
       Id: execution.stateMachineArn,

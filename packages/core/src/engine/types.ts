@@ -21,6 +21,8 @@ export interface ExecutionSnapshot {
   /** The id the next history event gets (ids start at 1). */
   nextEventId: number;
   redriveCount: number;
+  /** Express executions show no RedriveCount in the context object. Absent: STANDARD. */
+  type?: 'STANDARD' | 'EXPRESS';
 }
 
 /** The part of the execution row a transition may change. */

@@ -55,6 +55,7 @@ export class Runtime {
   private readonly knownActivities = new Set<string>();
   private readonly locks = new KeyedMutex();
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly closeWaiters = new Map<string, ((execution: ExecutionRecord) => void)[]>();
   private readonly limits: EngineLimits;
   private readonly now: () => number;
 
@@ -140,8 +141,9 @@ export class Runtime {
         const commit = toCommit(record, result);
         const outcome = await this.store.createExecution(record, commit);
         if (!outcome.created) return { created: false, execution: outcome.existing };
-        this.afterCommit(commit);
-        return { created: true, execution: applyPatch(record, commit) };
+        const execution = applyPatch(record, commit);
+        this.afterCommit(commit, execution);
+        return { created: true, execution };
       }),
     );
   }
@@ -164,8 +166,9 @@ export class Runtime {
       const commit = toCommit(record, result);
       if (isEmpty(commit, record)) return { kind: 'applied', execution: record };
       if (await this.store.commitTransition(commit)) {
-        this.afterCommit(commit);
-        return { kind: 'applied', execution: applyPatch(record, commit) };
+        const execution = applyPatch(record, commit);
+        this.afterCommit(commit, execution);
+        return { kind: 'applied', execution };
       }
     }
     throw new Error(`execution ${executionArn}: too many concurrent transitions`);
@@ -220,10 +223,30 @@ export class Runtime {
       status: record.status,
       nextEventId: record.nextEventId,
       redriveCount: record.redriveCount,
+      type: record.executionArn.includes(':express:') ? 'EXPRESS' : 'STANDARD',
     };
   }
 
-  private afterCommit(commit: TransitionCommit): void {
+  /**
+   * Resolves once the execution has closed (StartSyncExecution waits on it). Register before
+   * starting the execution: one that closes within its first transition resolves at once.
+   */
+  whenClosed(executionArn: string): Promise<ExecutionRecord> {
+    return new Promise((resolve) => {
+      const waiters = this.closeWaiters.get(executionArn) ?? [];
+      waiters.push(resolve);
+      this.closeWaiters.set(executionArn, waiters);
+    });
+  }
+
+  private afterCommit(commit: TransitionCommit, execution: ExecutionRecord): void {
+    if (execution.status !== 'RUNNING') {
+      const waiters = this.closeWaiters.get(execution.executionArn);
+      if (waiters !== undefined) {
+        this.closeWaiters.delete(execution.executionArn);
+        for (const resolve of waiters) resolve(execution);
+      }
+    }
     for (const task of commit.tasksPut) {
       if (task.status === 'queued') this.dispatcher.notify(task.activityArn);
     }

@@ -328,6 +328,21 @@ export class MemoryStore implements Store {
     });
   }
 
+  /**
+   * Forgets a closed execution entirely. Express executions keep no history on the server (AWS
+   * sends it to CloudWatch Logs), so the runtime drops each one once its caller has the result.
+   */
+  forgetExecution(executionArn: string): void {
+    const execution = this.executions.get(executionArn);
+    if (execution === undefined) return;
+    this.executions.delete(executionArn);
+    this.executionOrder
+      .get(execution.stateMachineArn)
+      ?.remove({ startDate: execution.startDate, arn: executionArn });
+    this.history.delete(executionArn);
+    this.threads.delete(executionArn);
+  }
+
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
     return run(() => {
       const threads = this.threads.get(executionArn);

@@ -1,4 +1,5 @@
 import type { Store } from '../../store/types.js';
+import type { MemoryStore } from '../../store/memory.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { ArnScope } from '../arn.js';
 import type { RequestContext } from '../http.js';
@@ -8,6 +9,8 @@ import type { Input } from '../input.js';
 export interface ServiceContext {
   store: Store;
   runtime: Runtime;
+  /** Where EXPRESS executions run: in memory, forgotten once their caller has the result. */
+  express: { runtime: Runtime; store: MemoryStore };
   scope: ArnScope;
   now(): number;
 }

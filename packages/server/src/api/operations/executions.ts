@@ -12,7 +12,9 @@ import {
   invalidName,
   parseExecutionInput,
   stateMachineDoesNotExist,
+  stateMachineTypeNotSupported,
 } from '../errors.js';
+import { startExpressExecution } from './express.js';
 import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Operation, ServiceContext } from './context.js';
@@ -22,6 +24,7 @@ export const StartExecution: Operation = async (service, input) => {
   const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
   const stateMachine = await service.store.getStateMachine(smArn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
+  if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, stateMachine, input);
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
   const text = input.optionalString('input') ?? '{}';
@@ -85,7 +88,9 @@ const isCursor = isDateArnCursor('startDate');
 
 export const ListExecutions: Operation = async (service, input) => {
   const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
-  if ((await service.store.getStateMachine(smArn)) === undefined) throw stateMachineDoesNotExist(smArn);
+  const stateMachine = await service.store.getStateMachine(smArn);
+  if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
+  if (stateMachine.type === 'EXPRESS') throw stateMachineTypeNotSupported();
   const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
   const query = `executions:${smArn}:${status ?? ''}`;
   const after = decodeToken(input.optionalString('nextToken'), query, isCursor);

@@ -20,6 +20,7 @@ import {
   StartExecution,
   StopExecution,
 } from './executions.js';
+import { StartSyncExecution } from './express.js';
 
 export type { ServiceContext } from './context.js';
 
@@ -39,6 +40,7 @@ const OPERATIONS: Record<string, Operation> = {
   ListStateMachines,
   ValidateStateMachineDefinition,
   StartExecution,
+  StartSyncExecution,
   DescribeExecution,
   ListExecutions,
   StopExecution,

@@ -1,0 +1,90 @@
+/**
+ * EXPRESS state machines: StartExecution (fire and forget) and StartSyncExecution (the result
+ * in the response, HTTP 200 even when the execution fails). Their executions run on the
+ * in-memory runtime and are forgotten once finished, as AWS keeps no history for them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Json } from '@stepwise/core';
+import type { ExecutionRecord, StateMachineRecord } from '../../store/types.js';
+import { expressExecutionArn, parseStateMachineArn } from '../arn.js';
+import {
+  invalidName,
+  parseExecutionInput,
+  stateMachineDoesNotExist,
+  stateMachineTypeNotSupported,
+} from '../errors.js';
+import { isValidName } from '../names.js';
+import type { Input } from '../input.js';
+import type { Operation, ServiceContext } from './context.js';
+
+/** AWS bills express executions in 100 ms steps; the figure is reported, not charged. */
+const BILLING_STEP_MS = 100;
+
+async function startExpress(
+  service: ServiceContext,
+  stateMachine: StateMachineRecord,
+  input: Input,
+  onStarted: (arn: string) => void,
+): Promise<ExecutionRecord> {
+  const name = input.optionalString('name') ?? randomUUID();
+  if (!isValidName(name)) throw invalidName(name);
+  const text = input.optionalString('input') ?? '{}';
+  const value = parseExecutionInput(text) as Json;
+  const arn = expressExecutionArn(service.scope, stateMachine.name, name, randomUUID());
+  onStarted(arn);
+  const { execution } = await service.express.runtime.startExecution(stateMachine, arn, name, {
+    text,
+    value,
+  });
+  return execution;
+}
+
+/** StartExecution on an EXPRESS machine: runs in the background, forgotten when done. */
+export async function startExpressExecution(
+  service: ServiceContext,
+  stateMachine: StateMachineRecord,
+  input: Input,
+): Promise<Record<string, unknown>> {
+  const execution = await startExpress(service, stateMachine, input, (arn) => {
+    void service.express.runtime.whenClosed(arn).then(() => service.express.store.forgetExecution(arn));
+  });
+  return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
+}
+
+export const StartSyncExecution: Operation = async (service, input) => {
+  const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  const stateMachine = await service.store.getStateMachine(arn);
+  if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
+  if (stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
+  let closed: Promise<ExecutionRecord> | undefined;
+  const started = await startExpress(service, stateMachine, input, (executionArn) => {
+    closed = service.express.runtime.whenClosed(executionArn);
+  });
+  const done = started.status === 'RUNNING' && closed !== undefined ? await closed : started;
+  service.express.store.forgetExecution(done.executionArn);
+  const stopDate = done.stopDate ?? service.now();
+  const result: Record<string, unknown> = {
+    executionArn: done.executionArn,
+    stateMachineArn: done.stateMachineArn,
+    name: done.name,
+    startDate: new Date(done.startDate),
+    stopDate: new Date(stopDate),
+    status: done.status,
+    input: done.input,
+    inputDetails: { included: true },
+    billingDetails: {
+      billedMemoryUsedInMB: 64,
+      billedDurationInMilliseconds: Math.max(
+        BILLING_STEP_MS,
+        Math.ceil((stopDate - done.startDate) / BILLING_STEP_MS) * BILLING_STEP_MS,
+      ),
+    },
+  };
+  if (done.output !== undefined) {
+    result['output'] = done.output;
+    result['outputDetails'] = { included: true };
+  }
+  if (done.error !== undefined && done.error !== null) result['error'] = done.error;
+  if (done.cause !== undefined && done.cause !== null) result['cause'] = done.cause;
+  return result;
+};
