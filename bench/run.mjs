@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     peers: { type: 'string', default: 'ceiling,sqlite' },
     'poll-hold-ms': { type: 'string', default: '60000' },
     'data-dir': { type: 'string' },
+    'alt-dist': { type: 'string' },
     profile: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -44,7 +45,9 @@ if (args.help) {
   --start-lanes N    StartExecution requests in flight at most (default 8)
   --window N         executions outstanding (started, task not yet answered) at most (default 64)
   --repeat N         run each peer N times, alternating; the table shows medians (default 1)
-  --peers LIST       comma list of ceiling, sqlite, memory (default ceiling,sqlite)
+  --peers LIST       comma list of ceiling, sqlite, memory, alt (default ceiling,sqlite)
+  --alt-dist DIR     another build of packages/server/dist, run as peer "alt" on SQLite
+                     (A/B a change in the same run; adds alt to the peers)
   --poll-hold-ms N   server long-poll hold (default 60000)
   --data-dir DIR     parent of the SQLite data dir (default: the OS temp dir)
   --profile          run the server children with --cpu-prof (profiles in bench/results/profiles)
@@ -71,8 +74,11 @@ const PEERS = {
   ceiling: { label: 'ceiling (in-memory responder)', script: 'ceiling-server.mjs' },
   sqlite: { label: 'Stepwise (SQLite, durable)', script: 'stepwise-server.mjs', store: 'sqlite' },
   memory: { label: 'Stepwise (memory store)', script: 'stepwise-server.mjs', store: 'memory' },
+  alt: { label: 'Stepwise alt build (SQLite)', script: 'stepwise-server.mjs', store: 'sqlite', dist: args['alt-dist'] },
 };
 const peerNames = args.peers.split(',').map((p) => p.trim());
+if (args['alt-dist'] !== undefined && !peerNames.includes('alt')) peerNames.push('alt');
+if (peerNames.includes('alt') && args['alt-dist'] === undefined) throw new Error('peer alt needs --alt-dist');
 for (const name of peerNames) if (!(name in PEERS)) throw new Error(`unknown peer ${name}`);
 
 /** Starts a peer's child process and resolves once it listens. */
@@ -99,6 +105,7 @@ async function startPeer(name, runIndex) {
       ...process.env,
       BENCH_POLL_HOLD_MS: String(config.pollHoldMs),
       ...(args.trace ? { BENCH_TRACE: '1' } : {}),
+      ...(peer.dist !== undefined ? { BENCH_SERVER_DIST: path.resolve(peer.dist) } : {}),
     },
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

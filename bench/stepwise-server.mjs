@@ -8,7 +8,10 @@
  * Usage (from run.mjs): stepwise-server.mjs <dataDir|:memory:> <pollHoldMs>
  */
 import { performance } from 'node:perf_hooks';
-import { startServer } from '../packages/server/dist/index.js';
+
+// BENCH_SERVER_DIST points at another build of packages/server/dist (to compare an experiment).
+const dist = process.env.BENCH_SERVER_DIST ?? new URL('../packages/server/dist', import.meta.url).pathname;
+const { startServer } = await import(`${dist}/index.js`);
 
 const [dataDirArg, pollHoldArg] = process.argv.slice(2);
 const dataDir = dataDirArg === ':memory:' ? null : dataDirArg;

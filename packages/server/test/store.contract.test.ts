@@ -9,13 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import type { ActivityTaskRecord, HistoryEvent, ThreadRecord, TimerRecord } from '@stepwise/core';
 import { MemoryStore } from '../src/store/memory.js';
+import { sqliteMigrations } from '../src/store/sqlite-migrations.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type {
   ActivityRecord,
   ExecutionCursor,
   ExecutionRecord,
+  MapRunRecord,
   StateMachineRecord,
   StateMachineRevision,
   Store,
@@ -74,6 +77,47 @@ function executionRecord(machine: StateMachineRecord, name: string, startDate: n
     nextEventId: 1,
     version: 0,
     redriveCount: 0,
+  };
+}
+
+function mapRunRecord(parent: ExecutionRecord, label: string, startDate: number, total = 3): MapRunRecord {
+  return {
+    mapRunArn: `${REGION}:mapRun:${parent.name}/${label}:${startDate}`,
+    executionArn: parent.executionArn,
+    threadId: 'root',
+    stateMachineArn: `${parent.stateMachineArn}/${label}`,
+    revisionKey: `${label}-r0`,
+    executionType: 'STANDARD',
+    status: 'RUNNING',
+    startDate,
+    maxConcurrency: 2,
+    toleratedFailureCount: 1,
+    toleratedFailurePercentage: 12.5,
+    total,
+    launched: 0,
+    succeeded: 0,
+    failed: 0,
+    timedOut: 0,
+    aborted: 0,
+    version: 0,
+  };
+}
+
+/** A child execution of `mapRun` for item `index`. */
+function childRecord(mapRun: MapRunRecord, index: number, startDate: number): ExecutionRecord {
+  return {
+    executionArn: `${REGION}:execution:${mapRun.mapRunArn.slice(REGION.length + 8)}:child-${index}`,
+    stateMachineArn: mapRun.stateMachineArn,
+    name: `child-${index}`,
+    status: 'RUNNING',
+    input: JSON.stringify({ item: index }),
+    startDate,
+    revisionKey: mapRun.revisionKey,
+    nextEventId: 1,
+    version: 0,
+    redriveCount: 0,
+    mapRunArn: mapRun.mapRunArn,
+    mapRunIndex: index,
   };
 }
 
@@ -767,6 +811,298 @@ function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.nextTimerDue(), undefined);
       }));
 
+    void it('stores revisions that no state machine owns, idempotently', () =>
+      withStore(async (store) => {
+        const childArn = `${REGION}:stateMachine:parent/Map`;
+        const revision = revisionRecord(childArn, 'Map-r0', 100);
+        assert.equal(await store.getRevision(childArn, 'Map-r0'), undefined);
+        await store.putRevision(revision);
+        assert.deepEqual(await store.getRevision(childArn, 'Map-r0'), revision);
+        // Revisions are immutable: a second write under the same key keeps the first.
+        await store.putRevision({ ...revision, definition: '{"changed":true}', createdAt: 999 });
+        assert.deepEqual(await store.getRevision(childArn, 'Map-r0'), revision);
+        await store.putRevision(revisionRecord(childArn, 'Map-r1', 200));
+        assert.equal((await store.getRevision(childArn, 'Map-r1'))?.createdAt, 200);
+        // Owned by no state machine record: it is not one.
+        assert.equal(await store.getStateMachine(childArn), undefined);
+        assert.deepEqual((await store.listStateMachines({ limit: 10 })).items, []);
+        revision.definition = 'mutated';
+        assert.notEqual((await store.getRevision(childArn, 'Map-r0'))?.definition, 'mutated');
+      }));
+
+    void it('creates Map Runs with their items and lists them oldest first', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const parent = executionRecord(m, 'parent', 1000);
+        const other = executionRecord(m, 'other', 1000);
+        await startExecution(store, parent);
+        await startExecution(store, other);
+
+        const run = { ...mapRunRecord(parent, 'Map', 2000), error: null, cause: 'c' };
+        const items = ['{"a":1}', '"two"', 'null'];
+        await store.createMapRun(run, items);
+        assert.deepEqual(await store.getMapRun(run.mapRunArn), run);
+        assert.equal(await store.getMapRun(`${run.mapRunArn}-missing`), undefined);
+        for (const [i, item] of items.entries()) {
+          assert.equal(await store.getMapRunItem(run.mapRunArn, i), item);
+        }
+        assert.equal(await store.getMapRunItem(run.mapRunArn, 3), undefined);
+        assert.equal(await store.getMapRunItem(run.mapRunArn, -1), undefined);
+        assert.equal(await store.getMapRunItem(`${run.mapRunArn}-missing`, 0), undefined);
+        // Absent optional members stay absent; error `null` stays null.
+        const stored = await store.getMapRun(run.mapRunArn);
+        assert.equal(stored?.error, null);
+        assert.equal(Object.hasOwn(stored ?? {}, 'stopDate'), false);
+
+        // An ARN already used is refused and nothing of the second run is written.
+        await assert.rejects(store.createMapRun({ ...run, total: 1 }, ['"replaced"']));
+        assert.deepEqual(await store.getMapRun(run.mapRunArn), run);
+        assert.equal(await store.getMapRunItem(run.mapRunArn, 0), items[0]);
+
+        // Oldest first, start-date ties by ARN; each execution's own runs only.
+        const later = mapRunRecord(parent, 'Later', 3000, 0);
+        const earlier = mapRunRecord(parent, 'Early', 1500, 1);
+        const tieB = { ...mapRunRecord(parent, 'TieB', 2000), mapRunArn: `${run.mapRunArn}-b` };
+        const elsewhere = mapRunRecord(other, 'Map', 100);
+        for (const r of [later, earlier, tieB, elsewhere]) await store.createMapRun(r, ['{}']);
+        assert.deepEqual(await store.listMapRuns(parent.executionArn), [earlier, run, tieB, later]);
+        assert.deepEqual(await store.listMapRuns(other.executionArn), [elsewhere]);
+        assert.deepEqual(await store.listMapRuns(`${parent.executionArn}-missing`), []);
+        assert.deepEqual(await store.getMapRunItem(later.mapRunArn, 0), '{}');
+
+        assert.deepEqual(await store.runningMapRuns(), [elsewhere, earlier, run, tieB, later]);
+      }));
+
+    void it('updates a Map Run only from the expected version', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const parent = executionRecord(m, 'parent', 1000);
+        await startExecution(store, parent);
+        const run = mapRunRecord(parent, 'Map', 2000);
+        const sibling = mapRunRecord(parent, 'Other', 2500);
+        await store.createMapRun(run, ['1', '2', '3']);
+        await store.createMapRun(sibling, []);
+
+        // The stored version becomes expectedVersion + 1 whatever the record passed says.
+        const progressed = { ...run, launched: 3, succeeded: 1, failed: 1, version: 42 };
+        assert.equal(await store.updateMapRun(progressed, 0), true);
+        assert.deepEqual(await store.getMapRun(run.mapRunArn), { ...progressed, version: 1 });
+
+        const state = async (): Promise<unknown> => ({
+          run: await store.getMapRun(run.mapRunArn),
+          listed: await store.listMapRuns(parent.executionArn),
+          running: await store.runningMapRuns(),
+          items: await Promise.all([0, 1, 2].map((i) => store.getMapRunItem(run.mapRunArn, i))),
+        });
+        const before = await state();
+        const closed: MapRunRecord = {
+          ...progressed,
+          status: 'FAILED',
+          stopDate: 9000,
+          timedOut: 1,
+          error: 'States.ExceedToleratedFailureThreshold',
+          cause: null,
+        };
+        assert.equal(await store.updateMapRun(closed, 0), false, 'stale');
+        assert.equal(await store.updateMapRun(closed, 2), false, 'ahead');
+        assert.equal(await store.updateMapRun({ ...closed, mapRunArn: `${run.mapRunArn}-x` }, 1), false);
+        assert.deepEqual(await state(), before);
+        assert.equal(await store.getMapRun(`${run.mapRunArn}-x`), undefined);
+
+        assert.equal(await store.updateMapRun(closed, 1), true);
+        const expected = { ...closed, version: 2 };
+        assert.deepEqual(await store.getMapRun(run.mapRunArn), expected);
+        // A run that leaves RUNNING is no longer resumed after a restart.
+        assert.deepEqual(await store.runningMapRuns(), [sibling]);
+        assert.deepEqual(await store.listMapRuns(parent.executionArn), [expected, sibling]);
+
+        // The whole record is replaced: members left out are cleared, not kept.
+        const { stopDate: _stopDate, error: _error, cause: _cause, ...reopened } = expected;
+        assert.equal(await store.updateMapRun({ ...reopened, status: 'RUNNING' }, 2), true);
+        const again = await store.getMapRun(run.mapRunArn);
+        assert.deepEqual(again, { ...reopened, status: 'RUNNING', version: 3 });
+        assert.deepEqual(await store.runningMapRuns(), [again, sibling]);
+      }));
+
+    void it('lists the child executions of a Map Run newest first, by status, in keyset pages', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const parent = executionRecord(m, 'parent', 10);
+        await startExecution(store, parent);
+        const run = mapRunRecord(parent, 'Map', 50, 6);
+        const otherRun = mapRunRecord(parent, 'Map', 60, 1);
+        await store.createMapRun(run, ['0', '1', '2', '3', '4', '5']);
+        await store.createMapRun(otherRun, ['0']);
+        // Start order (and dates) differ from item order, with ties on the start date.
+        const starts: [number, number][] = [
+          [3, 100],
+          [0, 300],
+          [5, 200],
+          [1, 300],
+          [4, 50],
+          [2, 300],
+        ];
+        for (const [index, start] of starts) await startExecution(store, childRecord(run, index, start));
+        await startExecution(store, childRecord(otherRun, 0, 1000));
+        // Not a child: same machine ARN, but no Map Run.
+        const loose = { ...executionRecord(m, 'loose', 400), stateMachineArn: run.stateMachineArn };
+        await startExecution(store, loose);
+        for (const index of [1, 3]) {
+          assert.equal(
+            await store.commitTransition({
+              ...emptyCommit(childRecord(run, index, 0).executionArn, 1, 2),
+              execution: { status: 'SUCCEEDED', nextEventId: 2, output: `{"r":${index}}`, stopDate: 500 },
+            }),
+            true,
+          );
+        }
+
+        const child = childRecord(run, 5, 200);
+        const got = await store.getExecution(child.executionArn);
+        assert.deepEqual(got, { ...child, nextEventId: 2, version: 1 });
+        assert.equal(got?.mapRunArn, run.mapRunArn);
+        assert.equal(got?.mapRunIndex, 5);
+        assert.equal(Object.hasOwn((await store.getExecution(loose.executionArn)) ?? {}, 'mapRunArn'), false);
+        // A second create answers the existing child with its Map Run fields.
+        assert.deepEqual(await store.createExecution(child, firstCommit(child)), {
+          created: false,
+          existing: got,
+        });
+
+        const byTime = ['child-0', 'child-1', 'child-2', 'child-5', 'child-3', 'child-4'];
+        const all = await store.listExecutions({ mapRunArn: run.mapRunArn }, { limit: 100 });
+        assert.deepEqual(
+          all.items.map((e) => e.name),
+          byTime,
+        );
+        assert.equal(all.next, undefined);
+        assert.ok(all.items.every((e) => e.mapRunArn === run.mapRunArn));
+
+        const names: string[] = [];
+        let page = await store.listExecutions({ mapRunArn: run.mapRunArn }, { limit: 2 });
+        assert.deepEqual(page.next, { startDate: 300, arn: childRecord(run, 1, 0).executionArn });
+        names.push(...page.items.map((e) => e.name));
+        while (page.next !== undefined) {
+          page = await store.listExecutions({ mapRunArn: run.mapRunArn }, { limit: 2, after: page.next });
+          names.push(...page.items.map((e) => e.name));
+        }
+        assert.deepEqual(names, byTime);
+
+        const running = await store.listExecutions(
+          { mapRunArn: run.mapRunArn, status: 'RUNNING' },
+          { limit: 2 },
+        );
+        assert.deepEqual(
+          running.items.map((e) => e.name),
+          ['child-0', 'child-2'],
+        );
+        assert.ok(running.next);
+        const rest = await store.listExecutions(
+          { mapRunArn: run.mapRunArn, status: 'RUNNING' },
+          { limit: 2, after: running.next },
+        );
+        assert.deepEqual(
+          rest.items.map((e) => e.name),
+          ['child-5', 'child-4'],
+        );
+        assert.equal(rest.next, undefined);
+        const done = await store.listExecutions(
+          { mapRunArn: run.mapRunArn, status: 'SUCCEEDED' },
+          { limit: 10 },
+        );
+        assert.deepEqual(
+          done.items.map((e) => [e.name, e.output]),
+          [
+            ['child-1', '{"r":1}'],
+            ['child-3', '{"r":3}'],
+          ],
+        );
+        assert.deepEqual(
+          await store.listExecutions({ mapRunArn: run.mapRunArn, status: 'ABORTED' }, { limit: 10 }),
+          { items: [] },
+        );
+        assert.deepEqual(
+          (await store.listExecutions({ mapRunArn: otherRun.mapRunArn }, { limit: 10 })).items.map(
+            (e) => e.executionArn,
+          ),
+          [childRecord(otherRun, 0, 0).executionArn],
+        );
+        assert.deepEqual(await store.listExecutions({ mapRunArn: `${run.mapRunArn}-none` }, { limit: 10 }), {
+          items: [],
+        });
+
+        // By state machine, children are listed with the child machine's other executions.
+        const byMachine = await store.listExecutions(
+          { stateMachineArn: run.stateMachineArn },
+          { limit: 100 },
+        );
+        assert.equal(byMachine.items.length, 8);
+        assert.deepEqual(
+          (await store.listExecutions({ stateMachineArn: m.stateMachineArn }, { limit: 100 })).items.map(
+            (e) => e.name,
+          ),
+          ['parent'],
+        );
+
+        // Exactly one of the two parents must be named.
+        await assert.rejects(
+          store.listExecutions(
+            { stateMachineArn: m.stateMachineArn, mapRunArn: run.mapRunArn },
+            { limit: 1 },
+          ),
+          RangeError,
+        );
+        await assert.rejects(store.listExecutions({ status: 'RUNNING' }, { limit: 1 }), RangeError);
+
+        // In item order, with what a result needs.
+        const children = await store.mapRunChildren(run.mapRunArn);
+        assert.deepEqual(
+          children.map((e) => e.mapRunIndex),
+          [0, 1, 2, 3, 4, 5],
+        );
+        assert.deepEqual(children[1], await store.getExecution(childRecord(run, 1, 0).executionArn));
+        assert.equal(children[3]?.status, 'SUCCEEDED');
+        assert.equal(children[3]?.output, '{"r":3}');
+        assert.deepEqual(
+          (await store.mapRunChildren(otherRun.mapRunArn)).map((e) => e.name),
+          ['child-0'],
+        );
+        assert.deepEqual(await store.mapRunChildren(`${run.mapRunArn}-none`), []);
+      }));
+
+    void it('does not let callers change stored Map Runs through references', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const parent = executionRecord(m, 'parent', 1000);
+        await startExecution(store, parent);
+        const run = mapRunRecord(parent, 'Map', 2000);
+        const items = ['1', '2'];
+        await store.createMapRun(run, items);
+        run.total = 99;
+        items[0] = 'mutated';
+        assert.equal((await store.getMapRun(run.mapRunArn))?.total, 3);
+        assert.equal(await store.getMapRunItem(run.mapRunArn, 0), '1');
+        const [listed] = await store.listMapRuns(parent.executionArn);
+        assert.ok(listed);
+        listed.status = 'ABORTED';
+        const [running] = await store.runningMapRuns();
+        assert.ok(running);
+        running.launched = 7;
+        const updated = { ...mapRunRecord(parent, 'Map', 2000), launched: 1 };
+        assert.equal(await store.updateMapRun(updated, 0), true);
+        updated.launched = 50;
+        const stored = await store.getMapRun(run.mapRunArn);
+        assert.equal(stored?.status, 'RUNNING');
+        assert.equal(stored?.launched, 1);
+
+        const child = childRecord(stored ?? run, 0, 3000);
+        await startExecution(store, child);
+        const [loaded] = await store.mapRunChildren(run.mapRunArn);
+        assert.ok(loaded);
+        loaded.mapRunIndex = 5;
+        assert.equal((await store.mapRunChildren(run.mapRunArn))[0]?.mapRunIndex, 0);
+      }));
+
     void it('does not let callers change stored records through references', () =>
       withStore(async (store) => {
         const m = machineRecord('m', 1);
@@ -861,6 +1197,115 @@ void describe('sqlite store durability', () => {
         );
         assert.equal((await reopened.nextQueuedTask(`${REGION}:activity:act`))?.token, 'tok');
         assert.equal(await reopened.nextTimerDue(), 30);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('upgrades a database written by the first migration in place', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'stepwise.db');
+      const machineArn = `${REGION}:stateMachine:old`;
+      const executionArn = `${REGION}:execution:old:e1`;
+      // A data directory as a Stepwise with schema version 1 left it.
+      const old = new Database(file);
+      old.exec(sqliteMigrations[0] ?? '');
+      old.pragma('user_version = 1');
+      old
+        .prepare('INSERT INTO state_machine_revisions VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(machineArn, 'old-r0', '{"StartAt":"A"}', 'arn:aws:iam::123456789012:role/r', '{}', '{}', 5);
+      old
+        .prepare('INSERT INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(machineArn, 'old', 'STANDARD', 'ACTIVE', 5, null, null, 'old-r0');
+      old
+        .prepare('INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(
+          executionArn,
+          machineArn,
+          'e1',
+          'SUCCEEDED',
+          '{}',
+          '"out"',
+          null,
+          'null',
+          10,
+          20,
+          null,
+          'old-r0',
+          3,
+          2,
+          0,
+        );
+      old
+        .prepare('INSERT INTO history_events VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(executionArn, 1, 0, 10, 'ExecutionStarted', null, null);
+      old.close();
+
+      const store = SqliteStore.open(file);
+      try {
+        const expected: ExecutionRecord = {
+          executionArn,
+          stateMachineArn: machineArn,
+          name: 'e1',
+          status: 'SUCCEEDED',
+          input: '{}',
+          output: '"out"',
+          cause: null,
+          startDate: 10,
+          stopDate: 20,
+          revisionKey: 'old-r0',
+          nextEventId: 3,
+          version: 2,
+          redriveCount: 0,
+        };
+        assert.deepEqual(await store.getExecution(executionArn), expected);
+        assert.deepEqual((await store.listExecutions({ stateMachineArn: machineArn }, { limit: 10 })).items, [
+          expected,
+        ]);
+        assert.equal((await store.getStateMachine(machineArn))?.current.definition, '{"StartAt":"A"}');
+        assert.equal((await store.getHistory({ executionArn, reverse: false, limit: 10 })).length, 1);
+
+        // The new tables and columns work on the upgraded file.
+        const parent = executionRecord(machineRecord('old', 5), 'parent', 30);
+        await startExecution(store, parent);
+        const run = mapRunRecord(parent, 'Map', 40, 1);
+        await store.createMapRun(run, ['{"i":0}']);
+        await startExecution(store, childRecord(run, 0, 50));
+        assert.equal((await store.mapRunChildren(run.mapRunArn))[0]?.mapRunIndex, 0);
+        assert.deepEqual(await store.runningMapRuns(), [run]);
+      } finally {
+        await store.close();
+      }
+
+      const check = new Database(file);
+      try {
+        assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
+        assert.equal(sqliteMigrations.length, 2);
+        const names = check
+          .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
+          .all()
+          .map((row) => (row as { name: string }).name);
+        for (const name of [
+          'map_runs',
+          'map_run_items',
+          'executions_by_map_run',
+          'executions_by_map_run_status',
+        ]) {
+          assert.ok(names.includes(name), `${name} exists`);
+        }
+      } finally {
+        check.close();
+      }
+
+      // Opening the upgraded file again applies nothing twice.
+      const reopened = SqliteStore.open(file);
+      try {
+        assert.equal(await reopened.getMapRunItem(`${REGION}:mapRun:parent/Map:40`, 0), '{"i":0}');
+        assert.equal((await reopened.getExecution(executionArn))?.output, '"out"');
       } finally {
         await reopened.close();
       }

@@ -84,7 +84,7 @@ interface ErrorLike {
 }
 
 function asErrorLike(error: unknown): ErrorLike | undefined {
-  return typeof error === 'object' && error !== null ? (error as ErrorLike) : undefined;
+  return typeof error === 'object' && error !== null ? error : undefined;
 }
 
 export function errorName(error: unknown): string {

@@ -58,13 +58,13 @@ export interface StepwiseTestServer {
 
 /** The part of `@stepwise/server` the kit uses, declared here so the types need no server. */
 interface ServerModule {
-  startServer(options: {
+  startServer: (options: {
     port: number;
     dataDir: string | null;
     pollHoldMs?: number;
     region?: string;
     account?: string;
-  }): Promise<{ url: string; close(): Promise<void> }>;
+  }) => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 async function loadServer(): Promise<ServerModule> {

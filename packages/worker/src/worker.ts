@@ -282,7 +282,9 @@ class ActivityWorker<TInput, TOutput> implements Worker {
       this.finished = true;
       if (this.ownsClient) this.client.destroy();
     }
-    if (this.fatal !== undefined) throw this.fatal;
+    if (this.fatal !== undefined) {
+      throw this.fatal instanceof Error ? this.fatal : new Error(describeError(this.fatal));
+    }
   }
 
   private installSignals(): () => void {

@@ -72,14 +72,16 @@ describe('worker against a server', () => {
     });
     const run = worker.run();
     const began = Date.now();
-    const arns = await Promise.all([...Array(8).keys()].map((n) => kit.startExecution(machineArn, { n })));
+    const arns = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => kit.startExecution(machineArn, { n })),
+    );
     const results = await Promise.all(arns.map((arn) => kit.waitForExecution(arn)));
     const elapsed = Date.now() - began;
     await worker.stop();
     await run;
     assert.deepEqual(
-      results.map((r) => [r.status, JSON.parse(r.output ?? 'null')]),
-      [...Array(8).keys()].map((n) => ['SUCCEEDED', { doubled: n * 2 }]),
+      results.map((r): unknown[] => [r.status, JSON.parse(r.output ?? 'null')]),
+      Array.from({ length: 8 }, (_, n) => ['SUCCEEDED', { doubled: n * 2 }]),
     );
     assert.equal(peak, 4);
     // 8 tasks of 300 ms on 4 lanes: two rounds, far below the 2.4 s a single lane needs.

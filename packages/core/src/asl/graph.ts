@@ -161,7 +161,7 @@ export function describeChoiceRule(rule: ChoiceRule): string {
       );
     if (match !== null) {
       const symbol = RELATION_SYMBOLS[match[2] ?? ''] ?? key;
-      return `${variable} ${symbol} ${match[3] === 'Path' ? String(value) : show(value)}`;
+      return `${variable} ${symbol} ${match[3] === 'Path' && typeof value === 'string' ? value : show(value)}`;
     }
   }
   return variable;

@@ -15,7 +15,7 @@ import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
 import { evaluateAssign } from './assign.js';
 import { outputAndAssign, statesBinding, usesJsonata } from './jsonata-io.js';
 
-type Container = ParallelState | MapState;
+export type Container = ParallelState | MapState;
 
 export function childId(parentId: string, index: number): string {
   return `${parentId}/${index}`;
@@ -203,6 +203,11 @@ function complete(step: Step, parentId: string): void {
   parent.lastEventId = wait.closeEventId;
   parent.wait = null;
   step.putThread(parent);
+  exitContainer(step, parent, state, results);
+}
+
+/** A Parallel's or Map's result: Output/Assign or ResultSelector → ResultPath → OutputPath, then on. */
+export function exitContainer(step: Step, parent: ThreadRecord, state: Container, results: Json[]): void {
   const next = guarded(step, parent, state, () => {
     if (usesJsonata(step, state)) {
       const states = statesBinding(step, parent, { result: results });

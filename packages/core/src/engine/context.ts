@@ -2,8 +2,24 @@
 import type { Json, JsonObject } from '../json.js';
 import type { ExecutionSnapshot, ThreadRecord } from './types.js';
 
+/**
+ * Formatting a date is a large share of a Pass state's cost, and one transition asks for the
+ * same few instants (its `now`, the execution's start) over and over: the last two are kept.
+ */
+let lastMs = NaN;
+let lastIso = '';
+let priorMs = NaN;
+let priorIso = '';
+
 export function isoMillis(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  if (epochMs === lastMs) return lastIso;
+  if (epochMs === priorMs) return priorIso;
+  const iso = new Date(epochMs).toISOString();
+  priorMs = lastMs;
+  priorIso = lastIso;
+  lastMs = epochMs;
+  lastIso = iso;
+  return iso;
 }
 
 export function buildContext(

@@ -15,6 +15,7 @@ import type {
   ExecutionStatus,
   HistoryEvent,
   ThreadRecord,
+  ThreadWait,
   TimerKind,
   TimerRecord,
   TransitionResult,
@@ -158,22 +159,50 @@ export class Step {
     const prefix = `${parentId}/`;
     for (const thread of [...this.threads.values()]) {
       if (!thread.id.startsWith(prefix)) continue;
-      const wait = thread.wait;
-      if (wait?.kind === 'activity') {
-        this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
-        this.deleteTimer(wait.timeoutTimerId);
-        this.deleteTimer(wait.heartbeatTimerId);
-      } else if (wait !== null && wait.kind !== 'children') {
-        this.deleteTimer(wait.timerId);
-      }
+      this.releaseWait(thread.wait);
       this.deleteThread(thread.id);
     }
   }
 
-  /** A private copy of the thread: handlers change it and hand it back with `putThread`. */
+  /** Whatever a thread being ended was waiting on goes with it: task, timers, Map Run. */
+  private releaseWait(wait: ThreadWait | null): void {
+    if (wait === null) return;
+    switch (wait.kind) {
+      case 'activity':
+        this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
+        this.deleteTimer(wait.timeoutTimerId);
+        this.deleteTimer(wait.heartbeatTimerId);
+        return;
+      case 'mapRun':
+        this.effects.push({ kind: 'abortMapRun', mapRunArn: wait.mapRunArn });
+        return;
+      case 'wait':
+      case 'retry':
+        this.deleteTimer(wait.timerId);
+        return;
+      case 'children':
+        return;
+      default: {
+        const never: never = wait;
+        throw new Error(`unknown wait ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /**
+   * A private copy of the thread: handlers change it and hand it back with `putThread`. Only
+   * what handlers change in place is copied (the record, its wait, its retry counts); JSON
+   * values (input, output, variables, a task's input) are never changed in place, so they are
+   * shared. A deep copy here made a Map over n items cost O(n²): the parent's input holds them.
+   */
   thread(id: string): ThreadRecord | undefined {
     const thread = this.threads.get(id);
-    return thread === undefined ? undefined : structuredClone(thread);
+    if (thread === undefined) return undefined;
+    return {
+      ...thread,
+      retryCounts: [...thread.retryCounts],
+      wait: thread.wait === null ? null : { ...thread.wait },
+    };
   }
 
   allThreads(): IterableIterator<ThreadRecord> {
@@ -236,14 +265,7 @@ export class Step {
     if (closing.cause !== undefined) this.finish.cause = closing.cause;
     // Every thread, task and timer of a closed execution goes: tokens stop being valid at once.
     for (const thread of [...this.threads.values()]) {
-      const wait = thread.wait;
-      if (wait?.kind === 'activity') {
-        this.effects.push({ kind: 'deleteActivityTask', token: wait.token });
-        this.deleteTimer(wait.timeoutTimerId);
-        this.deleteTimer(wait.heartbeatTimerId);
-      } else if (wait !== null && wait.kind !== 'children') {
-        this.deleteTimer(wait.timerId);
-      }
+      this.releaseWait(thread.wait);
       this.deleteThread(thread.id);
     }
     if (this.definition.TimeoutSeconds !== undefined)

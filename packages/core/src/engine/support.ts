@@ -28,10 +28,7 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
           break;
         case 'Map': {
           const processor = state.ItemProcessor ?? state.Iterator;
-          if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
-            report('distributed Map states', `${at}/ItemProcessor/ProcessorConfig/Mode`);
-          }
-          for (const field of ['ItemReader', 'ItemBatcher', 'ResultWriter'] as const) {
+          for (const field of ['ItemReader', 'ResultWriter'] as const) {
             if (state[field] !== undefined) report(`the Map field '${field}'`, `${at}/${field}`);
           }
           if (processor !== undefined) {

@@ -29,6 +29,7 @@ import {
   onTaskTimedOut,
 } from './states/task.js';
 import { completeWait } from './states/wait.js';
+import { onMapRunEnded } from './states/map.js';
 
 export const ROOT_THREAD = 'root';
 
@@ -95,6 +96,21 @@ function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
           guarded(step, thread, state, () => onTaskFailed(step, thread, state, wait, event)),
         );
       }
+      return undefined;
+    }
+    case 'MapRunEnded': {
+      const thread = [...step.allThreads()].find(
+        (t) => t.wait?.kind === 'mapRun' && t.wait.mapRunArn === event.mapRunArn,
+      );
+      if (thread === undefined || !step.running) return undefined;
+      const waiting = structuredClone(thread);
+      const state = step.stateOf(waiting);
+      if (state.Type !== 'Map') return undefined;
+      advance(
+        step,
+        waiting,
+        guarded(step, waiting, state, () => onMapRunEnded(step, waiting, state, event)),
+      );
       return undefined;
     }
     default: {
@@ -165,6 +181,11 @@ function fireTimer(step: Step, timer: TimerRecord): void {
           thread,
           guarded(step, thread, state, () => completeWait(step, thread, state)),
         );
+      }
+      return;
+    case 'mapRunStart':
+      if (wait.kind === 'mapRun' && `${wait.mapRunArn}#start` === timer.id) {
+        step.effects.push({ kind: 'startMapRun', mapRun: wait.start });
       }
       return;
     case 'retry':

@@ -71,7 +71,36 @@ export interface ThreadRecord {
   variables?: JsonObject;
 }
 
-export type ThreadWait = ActivityWait | TimerWait | ChildrenWait;
+export type ThreadWait = ActivityWait | TimerWait | ChildrenWait | MapRunWait;
+
+/** A Distributed Map waiting for its Map Run, whose items run as child executions. */
+export interface MapRunWait {
+  kind: 'mapRun';
+  mapRunArn: string;
+  /**
+   * Kept until the Map Run ends. The run is started through a timer committed with the
+   * transition that entered the Map (a durable outbox): after a crash the timer fires again and
+   * the runtime, finding the run already there or not, starts it from this record.
+   */
+  start: MapRunStart;
+}
+
+/** What the runtime needs to start a Map Run: the child machine, the items, the limits. */
+export interface MapRunStart {
+  mapRunArn: string;
+  executionArn: string;
+  threadId: string;
+  /** `<parent state machine ARN>/<label>` */
+  stateMachineArn: string;
+  /** The ItemProcessor as a definition of its own (JSON text). */
+  definition: string;
+  executionType: 'STANDARD' | 'EXPRESS';
+  /** Each child's input. */
+  items: Json[];
+  maxConcurrency: number;
+  toleratedFailureCount: number;
+  toleratedFailurePercentage: number;
+}
 
 /**
  * A Parallel or Map state waiting for its branches or iterations, which are threads of their
@@ -119,7 +148,8 @@ export interface TimerWait {
   dueAt: number;
 }
 
-export type TimerKind = 'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout';
+export type TimerKind =
+  'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout' | 'mapRunStart';
 
 export interface TimerRecord {
   id: string;
@@ -163,14 +193,25 @@ export type EngineEvent =
   | { type: 'TaskFailed'; token: string; error: string | null; cause: string | null }
   | { type: 'TaskHeartbeat'; token: string }
   | { type: 'TimerFired'; timer: TimerRecord }
-  | { type: 'StopExecution'; error: string | null; cause: string | null };
+  | { type: 'StopExecution'; error: string | null; cause: string | null }
+  | {
+      type: 'MapRunEnded';
+      mapRunArn: string;
+      /** Children's outputs in item order; a failed child's slot holds its error output. */
+      outputs?: Json[];
+      error?: string | null;
+      cause?: string | null;
+      status: 'SUCCEEDED' | 'FAILED';
+    };
 
 /** What the runtime must do after committing a transition. */
 export type Effect =
   | { kind: 'putActivityTask'; task: ActivityTaskRecord }
   | { kind: 'deleteActivityTask'; token: string }
   | { kind: 'putTimer'; timer: TimerRecord }
-  | { kind: 'deleteTimer'; timerId: string };
+  | { kind: 'deleteTimer'; timerId: string }
+  | { kind: 'startMapRun'; mapRun: MapRunStart }
+  | { kind: 'abortMapRun'; mapRunArn: string };
 
 /** Why an event was refused without changing anything; the API maps these to its errors. */
 export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning';

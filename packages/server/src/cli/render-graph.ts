@@ -24,7 +24,11 @@ function mermaidNode(node: GraphNode): string {
     case 'Succeed':
     case 'Fail':
       return `${node.id}([${label}])`;
-    default:
+    case 'Task':
+    case 'Pass':
+    case 'Wait':
+    case 'Parallel':
+    case 'Map':
       return `${node.id}[${label}]`;
   }
 }

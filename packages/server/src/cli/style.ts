@@ -15,13 +15,13 @@ export function colourEnabled(stream: Stream): boolean {
 }
 
 export interface Palette {
-  bold(text: string): string;
-  dim(text: string): string;
-  red(text: string): string;
-  green(text: string): string;
-  yellow(text: string): string;
-  cyan(text: string): string;
-  magenta(text: string): string;
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  red: (text: string) => string;
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  cyan: (text: string) => string;
+  magenta: (text: string) => string;
 }
 
 const code =
@@ -68,7 +68,7 @@ export function progress(stream: Stream = process.stderr): Progress {
   let text = '';
   let frame = 0;
   const draw = (): void => {
-    const width = (stream as WriteStream).columns ?? 80;
+    const width = stream.columns ?? 80;
     const line = `${FRAMES[frame++ % FRAMES.length] ?? ''} ${text}`.slice(0, Math.max(10, width - 1));
     stream.write(`\r\u001b[2K${line}`);
   };

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ActivityTaskRecord,
+  Effect,
   EngineEvent,
   EngineLimits,
   ExecutionSnapshot,
@@ -29,6 +30,7 @@ import { DefinitionCache } from './definitions.js';
 import type { LoadedDefinition } from './definitions.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { TimerService } from './timer-service.js';
+import { MapRunManager } from './map-runs.js';
 
 export interface RuntimeOptions {
   store: Store;
@@ -46,10 +48,27 @@ export type DeliverOutcome =
 /** Commits that lose a version race are recomputed; more than this means something is wrong. */
 const MAX_ATTEMPTS = 8;
 
+/** 128 random bits as hex per transition, cut from a pool: one randomBytes call per 256 nonces. */
+const NONCE_BYTES = 16;
+const NONCE_POOL_BYTES = NONCE_BYTES * 256;
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
+function freshNonce(): string {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.toString('hex', nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
+}
+
 export class Runtime {
   readonly store: Store;
   private readonly dispatcher: ActivityDispatcher;
   private readonly timers: TimerService;
+  readonly mapRuns: MapRunManager;
   private readonly definitions = new DefinitionCache();
   private readonly revisions = new Map<string, StateMachineRevision>();
   private readonly knownActivities = new Set<string>();
@@ -68,12 +87,19 @@ export class Runtime {
       async (task, workerName) => this.startActivityTask(task, workerName),
       options.pollHoldMs ?? 55_000,
     );
+    this.mapRuns = new MapRunManager(this.store, {
+      startChild: async (stateMachine, executionArn, name, input, link) =>
+        (await this.startExecution(stateMachine, executionArn, name, input, undefined, link)).execution,
+      deliver: (executionArn, event) => this.deliver(executionArn, event),
+      now: () => this.now(),
+    });
     this.timers = new TimerService(this.store, async (timer) => this.fireTimer(timer), this.now);
   }
 
-  /** Re-arms timers and hands out tasks that were queued before a restart. */
+  /** Re-arms timers, hands out tasks queued before a restart, resumes Map Runs. */
   async start(): Promise<void> {
     await this.timers.start();
+    await this.mapRuns.resume();
     for (const activityArn of await this.store.activitiesWithQueuedTasks())
       this.dispatcher.notify(activityArn);
   }
@@ -117,6 +143,7 @@ export class Runtime {
     name: string,
     input: { text: string; value: Json },
     traceHeader?: string,
+    link?: { mapRunArn: string; mapRunIndex: number },
   ): Promise<{ created: boolean; execution: ExecutionRecord }> {
     return this.track(
       this.locks.run(executionArn, async () => {
@@ -134,15 +161,16 @@ export class Runtime {
           version: 0,
           redriveCount: 0,
           ...(traceHeader !== undefined ? { traceHeader } : {}),
+          ...link,
         };
         const snapshot = this.snapshot(record, revision, input.value);
         const result = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
         if (!result.ok) throw new Error(`StartExecution was rejected: ${result.rejection}`);
-        const commit = toCommit(record, result);
+        const { commit, mapRuns } = toCommit(record, result);
         const outcome = await this.store.createExecution(record, commit);
         if (!outcome.created) return { created: false, execution: outcome.existing };
         const execution = applyPatch(record, commit);
-        this.afterCommit(commit, execution);
+        this.afterCommit(commit, execution, mapRuns, revision);
         return { created: true, execution };
       }),
     );
@@ -163,11 +191,11 @@ export class Runtime {
       const snapshot = this.snapshot(record, revision, JSON.parse(record.input) as Json);
       const result = await this.compute(loaded, snapshot, threads, event, this.now());
       if (!result.ok) return { kind: 'rejected', rejection: result.rejection, execution: record };
-      const commit = toCommit(record, result);
-      if (isEmpty(commit, record)) return { kind: 'applied', execution: record };
+      const { commit, mapRuns } = toCommit(record, result);
+      if (isEmpty(commit, record) && mapRuns.length === 0) return { kind: 'applied', execution: record };
       if (await this.store.commitTransition(commit)) {
         const execution = applyPatch(record, commit);
-        this.afterCommit(commit, execution);
+        this.afterCommit(commit, execution, mapRuns, revision);
         return { kind: 'applied', execution };
       }
     }
@@ -190,7 +218,7 @@ export class Runtime {
       snapshot,
       threads,
       event,
-      { now, nonce: randomBytes(16).toString('hex'), activityExists: (arn) => existing.has(arn) },
+      { now, nonce: freshNonce(), activityExists: (arn) => existing.has(arn) },
       this.limits,
     );
   }
@@ -239,7 +267,24 @@ export class Runtime {
     });
   }
 
-  private afterCommit(commit: TransitionCommit, execution: ExecutionRecord): void {
+  private afterCommit(
+    commit: TransitionCommit,
+    execution: ExecutionRecord,
+    mapRuns: MapRunAction[],
+    revision: StateMachineRevision,
+  ): void {
+    for (const action of mapRuns) {
+      const work =
+        action.kind === 'startMapRun'
+          ? this.mapRuns.begin(action.mapRun, revision)
+          : this.mapRuns.abort(action.mapRunArn);
+      void this.track(work).catch((error: unknown) => console.error('stepwise: map run failed:', error));
+    }
+    if (execution.status !== 'RUNNING' && execution.mapRunArn !== undefined) {
+      void this.track(this.mapRuns.childClosed(execution)).catch((error: unknown) =>
+        console.error('stepwise: map run bookkeeping failed:', error),
+      );
+    }
     if (execution.status !== 'RUNNING') {
       const waiters = this.closeWaiters.get(execution.executionArn);
       if (waiters !== undefined) {
@@ -279,11 +324,17 @@ export class Runtime {
   }
 }
 
-/** Net effects: a record put and deleted in the same transition is only deleted. */
+type MapRunAction = Extract<Effect, { kind: 'startMapRun' | 'abortMapRun' }>;
+
+/**
+ * The store's part of a transition, with net effects (a record put and deleted in the same
+ * transition is only deleted), and the Map Run actions to carry out once it is committed.
+ */
 function toCommit(
   record: ExecutionRecord,
   result: Extract<TransitionResult, { ok: true }>,
-): TransitionCommit {
+): { commit: TransitionCommit; mapRuns: MapRunAction[] } {
+  const mapRuns: MapRunAction[] = [];
   const tasks = new Map<string, ActivityTaskRecord | null>();
   const timers = new Map<string, TimerRecord | null>();
   for (const effect of result.effects) {
@@ -299,6 +350,10 @@ function toCommit(
         break;
       case 'deleteTimer':
         timers.set(effect.timerId, null);
+        break;
+      case 'startMapRun':
+      case 'abortMapRun':
+        mapRuns.push(effect);
         break;
       default: {
         const never: never = effect;
@@ -326,7 +381,7 @@ function toCommit(
     if (timer === null) commit.timersDeleted.push(id);
     else commit.timersPut.push(timer);
   }
-  return commit;
+  return { commit, mapRuns };
 }
 
 function isEmpty(commit: TransitionCommit, record: ExecutionRecord): boolean {

@@ -11,6 +11,7 @@ import type {
   ExecutionFilter,
   ExecutionRecord,
   HistoryQuery,
+  MapRunRecord,
   NameCursor,
   Page,
   PageRequest,
@@ -99,7 +100,33 @@ interface TimerKey {
 }
 const byDue = (a: TimerKey, b: TimerKey): number => a.dueAt - b.dueAt || compareText(a.id, b.id);
 
-const byEventId = (a: HistoryEvent, b: HistoryEvent): number => a.id - b.id;
+/** A history event as stored: its id, and the event as JSON text (as SQLite keeps it). */
+interface StoredEvent {
+  id: number;
+  text: string;
+}
+const byEventId = (a: StoredEvent, b: StoredEvent): number => a.id - b.id;
+
+interface MapRunKey {
+  startDate: number;
+  arn: string;
+}
+const oldestFirst = (a: MapRunKey, b: MapRunKey): number =>
+  a.startDate - b.startDate || compareText(a.arn, b.arn);
+
+interface ChildKey {
+  index: number | undefined;
+  arn: string;
+}
+/** Item order; a child without an index sorts first, as NULL does in SQLite's ascending order. */
+const byItemIndex = (a: ChildKey, b: ChildKey): number => {
+  if (a.index !== b.index) {
+    if (a.index === undefined) return -1;
+    if (b.index === undefined) return 1;
+    return a.index - b.index;
+  }
+  return compareText(a.arn, b.arn);
+};
 
 /** A state machine as stored: the current revision lives with the other revisions. */
 type StoredStateMachine = Omit<StateMachineRecord, 'current'> & { currentKey: string };
@@ -146,9 +173,20 @@ export class MemoryStore implements Store {
   private readonly executions = new Map<string, ExecutionRecord>();
   /** state machine ARN → its executions, newest first */
   private readonly executionOrder = new Map<string, SortedList<ExecutionCursor>>();
+  /** Map Run ARN → its child executions, newest first (they are in executionOrder too) */
+  private readonly childOrder = new Map<string, SortedList<ExecutionCursor>>();
+  /** Map Run ARN → its child executions in item order */
+  private readonly childIndexOrder = new Map<string, SortedList<ChildKey>>();
+
+  private readonly mapRuns = new Map<string, MapRunRecord>();
+  /** Map Run ARN → item inputs (JSON text) by index */
+  private readonly mapRunItems = new Map<string, string[]>();
+  /** execution ARN → its Map Runs, oldest first */
+  private readonly mapRunOrder = new Map<string, SortedList<MapRunKey>>();
+  private readonly runningMapRunOrder = new SortedList<MapRunKey>(oldestFirst);
   /** execution ARN → thread id → thread as JSON text */
   private readonly threads = new Map<string, Map<string, string>>();
-  private readonly history = new Map<string, SortedList<HistoryEvent>>();
+  private readonly history = new Map<string, SortedList<StoredEvent>>();
 
   private readonly tasks = new Map<string, ActivityTaskRecord>();
   /** activity ARN → its queued tasks, oldest first */
@@ -211,7 +249,7 @@ export class MemoryStore implements Store {
       const existing = this.getStateMachineNow(arn);
       if (existing !== undefined) return { created: false as const, existing };
       const { current, ...rest } = copy(stateMachine);
-      this.putRevision(current);
+      this.storeRevision(current);
       this.stateMachines.set(arn, { ...rest, currentKey: current.revisionKey });
       this.stateMachineOrder.insert({ creationDate: stateMachine.creationDate, arn });
       return { created: true as const };
@@ -247,7 +285,7 @@ export class MemoryStore implements Store {
     return run(() => {
       const stored = this.stateMachines.get(stateMachineArn);
       if (stored === undefined) return false;
-      this.putRevision({ ...copy(revision), stateMachineArn });
+      this.storeRevision({ ...copy(revision), stateMachineArn });
       stored.currentKey = revision.revisionKey;
       stored.updateDate = update.updateDate;
       stored.revisionId = update.revisionId;
@@ -299,6 +337,16 @@ export class MemoryStore implements Store {
         this.executionOrder.set(execution.stateMachineArn, order);
       }
       order.insert({ startDate: execution.startDate, arn });
+      if (execution.mapRunArn !== undefined) {
+        listIn(this.childOrder, execution.mapRunArn, newestFirst).insert({
+          startDate: execution.startDate,
+          arn,
+        });
+        listIn(this.childIndexOrder, execution.mapRunArn, byItemIndex).insert({
+          index: execution.mapRunIndex,
+          arn,
+        });
+      }
       this.apply(first);
       return { created: true };
     });
@@ -317,7 +365,8 @@ export class MemoryStore implements Store {
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
     return run(() => {
       checkLimit(page.limit);
-      const order = this.executionOrder.get(filter.stateMachineArn);
+      const parent = executionParent(filter);
+      const order = (parent.by === 'machine' ? this.executionOrder : this.childOrder).get(parent.arn);
       if (order === undefined) return { items: [] };
       const start = page.after === undefined ? 0 : order.seek(page.after);
       const records = this.lookup(from(order, start), this.executions);
@@ -339,6 +388,12 @@ export class MemoryStore implements Store {
     this.executionOrder
       .get(execution.stateMachineArn)
       ?.remove({ startDate: execution.startDate, arn: executionArn });
+    const mapRunArn = execution.mapRunArn;
+    if (mapRunArn !== undefined) {
+      // Express children are forgotten one by one, so drop a Map Run's lists once they empty.
+      removeFrom(this.childOrder, mapRunArn, { startDate: execution.startDate, arn: executionArn });
+      removeFrom(this.childIndexOrder, mapRunArn, { index: execution.mapRunIndex, arn: executionArn });
+    }
     this.history.delete(executionArn);
     this.threads.delete(executionArn);
   }
@@ -376,17 +431,77 @@ export class MemoryStore implements Store {
         }
         for (; i >= 0 && out.length < query.limit; i--) {
           const event = events[i];
-          if (event !== undefined) out.push(copy(event));
+          if (event !== undefined) out.push(JSON.parse(event.text) as HistoryEvent);
         }
       } else {
         let i = query.afterId === undefined ? 0 : this.historyIndex(events, query.afterId + 1);
         for (; i < events.length && out.length < query.limit; i++) {
           const event = events[i];
-          if (event !== undefined) out.push(copy(event));
+          if (event !== undefined) out.push(JSON.parse(event.text) as HistoryEvent);
         }
       }
       return out;
     });
+  }
+
+  putRevision(revision: StateMachineRevision): Promise<void> {
+    return run(() => {
+      this.storeRevision(revision);
+    });
+  }
+
+  createMapRun(mapRun: MapRunRecord, items: string[]): Promise<void> {
+    return run(() => {
+      const arn = mapRun.mapRunArn;
+      // SQLite's primary key refuses a second Map Run under the same ARN.
+      if (this.mapRuns.has(arn)) throw new Error(`map run already exists: ${arn}`);
+      const stored = copy(mapRun);
+      this.mapRuns.set(arn, stored);
+      this.mapRunItems.set(arn, [...items]);
+      this.indexMapRun(stored);
+    });
+  }
+
+  getMapRun(mapRunArn: string): Promise<MapRunRecord | undefined> {
+    return run(() => {
+      const mapRun = this.mapRuns.get(mapRunArn);
+      return mapRun === undefined ? undefined : copy(mapRun);
+    });
+  }
+
+  listMapRuns(executionArn: string): Promise<MapRunRecord[]> {
+    return run(() =>
+      [...this.lookup(this.mapRunOrder.get(executionArn)?.items ?? [], this.mapRuns)].map(copy),
+    );
+  }
+
+  updateMapRun(mapRun: MapRunRecord, expectedVersion: number): Promise<boolean> {
+    return run(() => {
+      const arn = mapRun.mapRunArn;
+      const stored = this.mapRuns.get(arn);
+      if (stored === undefined || stored.version !== expectedVersion) return false;
+      // The whole record is replaced, as SQLite's UPDATE sets every column; the keys it is
+      // indexed by may have changed with it.
+      this.unindexMapRun(stored);
+      const next = copy({ ...mapRun, version: expectedVersion + 1 });
+      this.mapRuns.set(arn, next);
+      this.indexMapRun(next);
+      return true;
+    });
+  }
+
+  getMapRunItem(mapRunArn: string, index: number): Promise<string | undefined> {
+    return run(() => this.mapRunItems.get(mapRunArn)?.[index]);
+  }
+
+  runningMapRuns(): Promise<MapRunRecord[]> {
+    return run(() => [...this.lookup(this.runningMapRunOrder.items, this.mapRuns)].map(copy));
+  }
+
+  mapRunChildren(mapRunArn: string): Promise<ExecutionRecord[]> {
+    return run(() =>
+      [...this.lookup(this.childIndexOrder.get(mapRunArn)?.items ?? [], this.executions)].map(copy),
+    );
   }
 
   nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {
@@ -444,13 +559,25 @@ export class MemoryStore implements Store {
   }
 
   /** Revisions are immutable: writing a key twice keeps the first, as SQLite's INSERT OR IGNORE does. */
-  private putRevision(revision: StateMachineRevision): void {
+  private storeRevision(revision: StateMachineRevision): void {
     let revisions = this.revisions.get(revision.stateMachineArn);
     if (revisions === undefined) {
       revisions = new Map();
       this.revisions.set(revision.stateMachineArn, revisions);
     }
     if (!revisions.has(revision.revisionKey)) revisions.set(revision.revisionKey, copy(revision));
+  }
+
+  private indexMapRun(mapRun: MapRunRecord): void {
+    const key = { startDate: mapRun.startDate, arn: mapRun.mapRunArn };
+    listIn(this.mapRunOrder, mapRun.executionArn, oldestFirst).insert(key);
+    if (mapRun.status === 'RUNNING') this.runningMapRunOrder.insert(key);
+  }
+
+  private unindexMapRun(mapRun: MapRunRecord): void {
+    const key = { startDate: mapRun.startDate, arn: mapRun.mapRunArn };
+    removeFrom(this.mapRunOrder, mapRun.executionArn, key);
+    if (mapRun.status === 'RUNNING') this.runningMapRunOrder.remove(key);
   }
 
   /** Refuses event ids that already exist, as the history table's primary key does. */
@@ -485,7 +612,7 @@ export class MemoryStore implements Store {
         history = new SortedList(byEventId);
         this.history.set(arn, history);
       }
-      for (const event of commit.events) history.insert(copy(event));
+      for (const event of commit.events) history.insert({ id: event.id, text: JSON.stringify(event) });
     }
 
     let threads = this.threads.get(arn);
@@ -540,7 +667,7 @@ export class MemoryStore implements Store {
   }
 
   /** Index of the first event whose id is at least `id`. */
-  private historyIndex(events: readonly HistoryEvent[], id: number): number {
+  private historyIndex(events: readonly StoredEvent[], id: number): number {
     let low = 0;
     let high = events.length;
     while (low < high) {
@@ -566,6 +693,39 @@ export class MemoryStore implements Store {
       if (value !== undefined) yield value;
     }
   }
+}
+
+/** The list under `key`, created empty when missing. */
+function listIn<T>(
+  lists: Map<string, SortedList<T>>,
+  key: string,
+  compare: (a: T, b: T) => number,
+): SortedList<T> {
+  let list = lists.get(key);
+  if (list === undefined) {
+    list = new SortedList(compare);
+    lists.set(key, list);
+  }
+  return list;
+}
+
+/** Removes `item` from the list under `key`, and the list itself once empty. */
+function removeFrom<T>(lists: Map<string, SortedList<T>>, key: string, item: T): void {
+  const list = lists.get(key);
+  if (list === undefined) return;
+  list.remove(item);
+  if (list.size === 0) lists.delete(key);
+}
+
+/** Which executions a listing is of: exactly one of the two parents must be named (as SQLite). */
+function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
+  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
+    return { by: 'machine', arn: filter.stateMachineArn };
+  }
+  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
+    return { by: 'mapRun', arn: filter.mapRunArn };
+  }
+  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
 }
 
 function* filterIterable<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {

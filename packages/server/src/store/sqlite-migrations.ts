@@ -4,7 +4,7 @@
  * data directory written by an older Stepwise upgrades in place.
  *
  * Conventions: times are epoch milliseconds (INTEGER); JSON values are TEXT. The optional
- * `error`/`cause` of an execution are stored as JSON text so that "absent" (NULL) and "null"
+ * `error`/`cause` of an execution or Map Run are stored as JSON text so that "absent" (NULL) and "null"
  * ('null') stay distinguishable, as the record type distinguishes them.
  */
 export const sqliteMigrations: readonly string[] = [
@@ -99,5 +99,52 @@ export const sqliteMigrations: readonly string[] = [
     due_at INTEGER NOT NULL
   );
   CREATE INDEX timers_by_due ON timers (due_at, id);
+  `,
+  // 2: Distributed Map runs. Child executions carry their Map Run and item index; the indexes on
+  // them are partial because most executions are not children and need no entry there.
+  `
+  ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
+  ALTER TABLE executions ADD COLUMN map_run_index INTEGER;
+  CREATE INDEX executions_by_map_run ON executions (map_run_arn, start_date DESC, arn)
+    WHERE map_run_arn IS NOT NULL;
+  CREATE INDEX executions_by_map_run_status
+    ON executions (map_run_arn, status, start_date DESC, arn) WHERE map_run_arn IS NOT NULL;
+  CREATE INDEX executions_by_map_run_index ON executions (map_run_arn, map_run_index, arn)
+    WHERE map_run_arn IS NOT NULL;
+
+  CREATE TABLE map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    state_machine_arn TEXT NOT NULL,
+    revision_key TEXT NOT NULL,
+    execution_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_date INTEGER NOT NULL,
+    stop_date INTEGER,
+    max_concurrency INTEGER NOT NULL,
+    tolerated_failure_count INTEGER NOT NULL,
+    tolerated_failure_percentage REAL NOT NULL,
+    total INTEGER NOT NULL,
+    launched INTEGER NOT NULL,
+    succeeded INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    timed_out INTEGER NOT NULL,
+    aborted INTEGER NOT NULL,
+    error TEXT,
+    cause TEXT,
+    version INTEGER NOT NULL
+  );
+  CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_date, arn);
+  CREATE INDEX map_runs_running ON map_runs (start_date, arn) WHERE status = 'RUNNING';
+
+  -- A rowid table rather than WITHOUT ROWID: an item input may be large (up to the payload
+  -- limit), and WITHOUT ROWID tables are only efficient for small rows.
+  CREATE TABLE map_run_items (
+    map_run_arn TEXT NOT NULL,
+    item_index INTEGER NOT NULL,
+    input TEXT NOT NULL,
+    PRIMARY KEY (map_run_arn, item_index)
+  );
   `,
 ];

@@ -26,6 +26,8 @@ import type {
   ExecutionFilter,
   ExecutionRecord,
   HistoryQuery,
+  MapRunRecord,
+  MapRunStatus,
   NameCursor,
   Page,
   PageRequest,
@@ -90,6 +92,32 @@ interface ExecutionRow {
   next_event_id: number;
   version: number;
   redrive_count: number;
+  map_run_arn: string | null;
+  map_run_index: number | null;
+}
+
+interface MapRunRow {
+  arn: string;
+  execution_arn: string;
+  thread_id: string;
+  state_machine_arn: string;
+  revision_key: string;
+  execution_type: string;
+  status: string;
+  start_date: number;
+  stop_date: number | null;
+  max_concurrency: number;
+  tolerated_failure_count: number;
+  tolerated_failure_percentage: number;
+  total: number;
+  launched: number;
+  succeeded: number;
+  failed: number;
+  timed_out: number;
+  aborted: number;
+  error: string | null;
+  cause: string | null;
+  version: number;
 }
 
 interface HistoryRow {
@@ -122,7 +150,52 @@ interface TimerRow {
 
 const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
-  'trace_header, revision_key, next_event_id, version, redrive_count';
+  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index';
+
+/** Every column but `arn` and `version`, in the order the insert and the update bind them. */
+const MAP_RUN_VALUE_COLUMNS = [
+  'execution_arn',
+  'thread_id',
+  'state_machine_arn',
+  'revision_key',
+  'execution_type',
+  'status',
+  'start_date',
+  'stop_date',
+  'max_concurrency',
+  'tolerated_failure_count',
+  'tolerated_failure_percentage',
+  'total',
+  'launched',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'aborted',
+  'error',
+  'cause',
+];
+
+type MapRunValues = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  number | null,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  string | null,
+  string | null,
+];
 
 const STATE_MACHINE_SELECT =
   'SELECT m.*, r.definition AS r_definition, r.role_arn AS r_role_arn, ' +
@@ -206,7 +279,73 @@ function toExecution(row: ExecutionRow): ExecutionRecord {
   if (cause !== undefined) record.cause = cause;
   if (row.stop_date !== null) record.stopDate = row.stop_date;
   if (row.trace_header !== null) record.traceHeader = row.trace_header;
+  if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
+  if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
   return record;
+}
+
+function toMapRun(row: MapRunRow): MapRunRecord {
+  const record: MapRunRecord = {
+    mapRunArn: row.arn,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    stateMachineArn: row.state_machine_arn,
+    revisionKey: row.revision_key,
+    executionType: row.execution_type as MapRunRecord['executionType'],
+    status: row.status as MapRunStatus,
+    startDate: row.start_date,
+    maxConcurrency: row.max_concurrency,
+    toleratedFailureCount: row.tolerated_failure_count,
+    toleratedFailurePercentage: row.tolerated_failure_percentage,
+    total: row.total,
+    launched: row.launched,
+    succeeded: row.succeeded,
+    failed: row.failed,
+    timedOut: row.timed_out,
+    aborted: row.aborted,
+    version: row.version,
+  };
+  if (row.stop_date !== null) record.stopDate = row.stop_date;
+  const error = parseOptionalJson(row.error);
+  if (error !== undefined) record.error = error;
+  const cause = parseOptionalJson(row.cause);
+  if (cause !== undefined) record.cause = cause;
+  return record;
+}
+
+function mapRunValues(mapRun: MapRunRecord): MapRunValues {
+  return [
+    mapRun.executionArn,
+    mapRun.threadId,
+    mapRun.stateMachineArn,
+    mapRun.revisionKey,
+    mapRun.executionType,
+    mapRun.status,
+    mapRun.startDate,
+    mapRun.stopDate ?? null,
+    mapRun.maxConcurrency,
+    mapRun.toleratedFailureCount,
+    mapRun.toleratedFailurePercentage,
+    mapRun.total,
+    mapRun.launched,
+    mapRun.succeeded,
+    mapRun.failed,
+    mapRun.timedOut,
+    mapRun.aborted,
+    optionalJson(mapRun.error),
+    optionalJson(mapRun.cause),
+  ];
+}
+
+/** Which executions a listing is of: exactly one of the two parents must be named. */
+function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
+  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
+    return { by: 'machine', arn: filter.stateMachineArn };
+  }
+  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
+    return { by: 'mapRun', arn: filter.mapRunArn };
+  }
+  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
 }
 
 function toHistoryEvent(row: HistoryRow): HistoryEvent {
@@ -307,6 +446,8 @@ export class SqliteStore implements Store {
       number,
       number,
       number,
+      string | null,
+      number | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -317,9 +458,26 @@ export class SqliteStore implements Store {
     [string, string, number, number, string, number],
     ExecutionRow
   >;
+  /** The same four listings for the children of a Map Run. */
+  private readonly listChildrenFirst: Statement<[string, number], ExecutionRow>;
+  private readonly listChildrenAfter: Statement<[string, number, number, string, number], ExecutionRow>;
+  private readonly listChildrenByStatusFirst: Statement<[string, string, number], ExecutionRow>;
+  private readonly listChildrenByStatusAfter: Statement<
+    [string, string, number, number, string, number],
+    ExecutionRow
+  >;
+  private readonly selectMapRunChildren: Statement<[string], ExecutionRow>;
   private readonly updateExecution: Statement<
     [string, number, string | null, string | null, string | null, number | null, string, number]
   >;
+
+  private readonly insertMapRun: Statement<[string, ...MapRunValues, number]>;
+  private readonly selectMapRun: Statement<[string], MapRunRow>;
+  private readonly selectMapRunsOfExecution: Statement<[string], MapRunRow>;
+  private readonly selectRunningMapRuns: Statement<[], MapRunRow>;
+  private readonly updateMapRunStmt: Statement<[...MapRunValues, string, number]>;
+  private readonly insertMapRunItem: Statement<[string, number, string]>;
+  private readonly selectMapRunItem: Statement<[string, number], { input: string }>;
 
   private readonly selectThreads: Statement<[string], { data: string }>;
   private readonly upsertThread: Statement<[string, string, string]>;
@@ -350,6 +508,7 @@ export class SqliteStore implements Store {
     first: TransitionCommit,
   ) => CreateExecutionResult;
   private readonly createActivityTx: (activity: ActivityRecord) => ActivityRecord;
+  private readonly createMapRunTx: (mapRun: MapRunRecord, items: string[]) => void;
   private readonly createStateMachineTx: (
     stateMachine: StateMachineRecord,
   ) => { created: true } | { created: false; existing: StateMachineRecord };
@@ -419,7 +578,7 @@ export class SqliteStore implements Store {
 
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -430,11 +589,42 @@ export class SqliteStore implements Store {
     this.listExecutionsByStatusAfter = db.prepare(
       `${byMachine} AND status = ? AND ${EXECUTION_AFTER} ${newestFirst}`,
     );
+    const byMapRun = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = ?`;
+    this.listChildrenFirst = db.prepare(`${byMapRun} ${newestFirst}`);
+    this.listChildrenAfter = db.prepare(`${byMapRun} AND ${EXECUTION_AFTER} ${newestFirst}`);
+    this.listChildrenByStatusFirst = db.prepare(`${byMapRun} AND status = ? ${newestFirst}`);
+    this.listChildrenByStatusAfter = db.prepare(
+      `${byMapRun} AND status = ? AND ${EXECUTION_AFTER} ${newestFirst}`,
+    );
+    this.selectMapRunChildren = db.prepare(`${byMapRun} ORDER BY map_run_index, arn`);
     // The version test in the WHERE clause is the optimistic lock: zero rows changed = stale.
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
         'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
         'version = version + 1 WHERE arn = ? AND version = ?',
+    );
+
+    this.insertMapRun = db.prepare(
+      `INSERT INTO map_runs (arn, ${MAP_RUN_VALUE_COLUMNS.join(', ')}, version) ` +
+        `VALUES (?, ${MAP_RUN_VALUE_COLUMNS.map(() => '?').join(', ')}, ?)`,
+    );
+    this.selectMapRun = db.prepare('SELECT * FROM map_runs WHERE arn = ?');
+    this.selectMapRunsOfExecution = db.prepare(
+      'SELECT * FROM map_runs WHERE execution_arn = ? ORDER BY start_date, arn',
+    );
+    this.selectRunningMapRuns = db.prepare(
+      "SELECT * FROM map_runs WHERE status = 'RUNNING' ORDER BY start_date, arn",
+    );
+    // As for executions, the version test is the optimistic lock: zero rows changed = stale.
+    this.updateMapRunStmt = db.prepare(
+      `UPDATE map_runs SET ${MAP_RUN_VALUE_COLUMNS.map((c) => `${c} = ?`).join(', ')}, ` +
+        'version = version + 1 WHERE arn = ? AND version = ?',
+    );
+    this.insertMapRunItem = db.prepare(
+      'INSERT INTO map_run_items (map_run_arn, item_index, input) VALUES (?, ?, ?)',
+    );
+    this.selectMapRunItem = db.prepare(
+      'SELECT input FROM map_run_items WHERE map_run_arn = ? AND item_index = ?',
     );
 
     this.selectThreads = db.prepare('SELECT data FROM threads WHERE execution_arn = ? ORDER BY id');
@@ -503,6 +693,8 @@ export class SqliteStore implements Store {
           execution.nextEventId,
           execution.version,
           execution.redriveCount,
+          execution.mapRunArn ?? null,
+          execution.mapRunIndex ?? null,
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);
@@ -524,10 +716,17 @@ export class SqliteStore implements Store {
       return { ...activity };
     });
 
+    // A plain INSERT: a second Map Run under an ARN already used is a caller bug, and the
+    // primary key turns it into an error that rolls the items back too.
+    this.createMapRunTx = db.transaction((mapRun: MapRunRecord, items: string[]) => {
+      this.insertMapRun.run(mapRun.mapRunArn, ...mapRunValues(mapRun), mapRun.version);
+      items.forEach((input, index) => this.insertMapRunItem.run(mapRun.mapRunArn, index, input));
+    });
+
     this.createStateMachineTx = db.transaction((stateMachine: StateMachineRecord) => {
       const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
       if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
-      this.putRevision(stateMachine.current);
+      this.insertRevisionRow(stateMachine.current);
       this.insertStateMachine.run(
         stateMachine.stateMachineArn,
         stateMachine.name,
@@ -554,7 +753,7 @@ export class SqliteStore implements Store {
           stateMachineArn,
         );
         if (changed.changes === 0) return false;
-        this.putRevision({ ...revision, stateMachineArn });
+        this.insertRevisionRow({ ...revision, stateMachineArn });
         return true;
       },
     );
@@ -565,7 +764,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private putRevision(revision: StateMachineRevision): void {
+  private insertRevisionRow(revision: StateMachineRevision): void {
     this.insertRevision.run(
       revision.stateMachineArn,
       revision.revisionKey,
@@ -728,27 +927,25 @@ export class SqliteStore implements Store {
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
     return run(() => {
       checkLimit(page.limit);
-      const machine = filter.stateMachineArn;
+      const parent = executionParent(filter);
+      const byMachine = parent.by === 'machine';
+      const first = byMachine ? this.listExecutionsFirst : this.listChildrenFirst;
+      const next = byMachine ? this.listExecutionsAfter : this.listChildrenAfter;
+      const firstByStatus = byMachine ? this.listExecutionsByStatusFirst : this.listChildrenByStatusFirst;
+      const nextByStatus = byMachine ? this.listExecutionsByStatusAfter : this.listChildrenByStatusAfter;
       const fetch = page.limit + 1;
       const after = page.after;
       let rows: ExecutionRow[];
       if (filter.status === undefined) {
         rows =
           after === undefined
-            ? this.listExecutionsFirst.all(machine, fetch)
-            : this.listExecutionsAfter.all(machine, after.startDate, after.startDate, after.arn, fetch);
+            ? first.all(parent.arn, fetch)
+            : next.all(parent.arn, after.startDate, after.startDate, after.arn, fetch);
       } else {
         rows =
           after === undefined
-            ? this.listExecutionsByStatusFirst.all(machine, filter.status, fetch)
-            : this.listExecutionsByStatusAfter.all(
-                machine,
-                filter.status,
-                after.startDate,
-                after.startDate,
-                after.arn,
-                fetch,
-              );
+            ? firstByStatus.all(parent.arn, filter.status, fetch)
+            : nextByStatus.all(parent.arn, filter.status, after.startDate, after.startDate, after.arn, fetch);
       }
       return keysetPage(rows.map(toExecution), page.limit, (e) => ({
         startDate: e.startDate,
@@ -773,6 +970,47 @@ export class SqliteStore implements Store {
         : this.historyForward.all(query.executionArn, query.afterId ?? Number.MIN_SAFE_INTEGER, query.limit);
       return rows.map(toHistoryEvent);
     });
+  }
+
+  putRevision(revision: StateMachineRevision): Promise<void> {
+    return run(() => {
+      this.insertRevisionRow(revision);
+    });
+  }
+
+  createMapRun(mapRun: MapRunRecord, items: string[]): Promise<void> {
+    return run(() => {
+      this.createMapRunTx(mapRun, items);
+    });
+  }
+
+  getMapRun(mapRunArn: string): Promise<MapRunRecord | undefined> {
+    return run(() => {
+      const row = this.selectMapRun.get(mapRunArn);
+      return row === undefined ? undefined : toMapRun(row);
+    });
+  }
+
+  listMapRuns(executionArn: string): Promise<MapRunRecord[]> {
+    return run(() => this.selectMapRunsOfExecution.all(executionArn).map(toMapRun));
+  }
+
+  updateMapRun(mapRun: MapRunRecord, expectedVersion: number): Promise<boolean> {
+    return run(
+      () => this.updateMapRunStmt.run(...mapRunValues(mapRun), mapRun.mapRunArn, expectedVersion).changes > 0,
+    );
+  }
+
+  getMapRunItem(mapRunArn: string, index: number): Promise<string | undefined> {
+    return run(() => this.selectMapRunItem.get(mapRunArn, index)?.input);
+  }
+
+  runningMapRuns(): Promise<MapRunRecord[]> {
+    return run(() => this.selectRunningMapRuns.all().map(toMapRun));
+  }
+
+  mapRunChildren(mapRunArn: string): Promise<ExecutionRecord[]> {
+    return run(() => this.selectMapRunChildren.all(mapRunArn).map(toExecution));
   }
 
   nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {

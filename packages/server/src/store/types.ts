@@ -71,6 +71,44 @@ export interface ExecutionRecord {
   nextEventId: number;
   version: number;
   redriveCount: number;
+  /** Child executions of a Distributed Map: the Map Run they belong to and their item's index. */
+  mapRunArn?: string;
+  mapRunIndex?: number;
+}
+
+export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/**
+ * A Distributed Map's run: its items run as child executions, started as MaxConcurrency
+ * allows. Counters are updated as children close; `version` guards those updates.
+ */
+export interface MapRunRecord {
+  mapRunArn: string;
+  /** The parent execution and the thread waiting in the Map state. */
+  executionArn: string;
+  threadId: string;
+  /** The child state machine: `<parent state machine ARN>/<label>` and its revision. */
+  stateMachineArn: string;
+  revisionKey: string;
+  executionType: 'STANDARD' | 'EXPRESS';
+  status: MapRunStatus;
+  /** epoch ms */
+  startDate: number;
+  stopDate?: number;
+  /** 0: no limit of its own (the server's cap applies). */
+  maxConcurrency: number;
+  toleratedFailureCount: number;
+  toleratedFailurePercentage: number;
+  /** Item count, children started, and children closed by outcome. */
+  total: number;
+  launched: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  error?: string | null;
+  cause?: string | null;
+  version: number;
 }
 
 /** Keyset cursor: the sort key of the last item of the previous page. */
@@ -95,8 +133,10 @@ export interface ExecutionCursor {
   arn: string;
 }
 
+/** Executions of a state machine, or the child executions of a Map Run (exactly one is set). */
 export interface ExecutionFilter {
-  stateMachineArn: string;
+  stateMachineArn?: string;
+  mapRunArn?: string;
   status?: ExecutionStatus;
 }
 
@@ -166,6 +206,26 @@ export interface Store {
   /** Applies the transition if the version still matches; `false` (and no change) otherwise. */
   commitTransition(commit: TransitionCommit): Promise<boolean>;
   getHistory(query: HistoryQuery): Promise<HistoryEvent[]>;
+
+  /** Stores a revision that no state machine record owns (a Distributed Map's child machine). */
+  putRevision(revision: StateMachineRevision): Promise<void>;
+
+  /** Inserts a Map Run with its items (JSON text per child input, by index). */
+  createMapRun(mapRun: MapRunRecord, items: string[]): Promise<void>;
+  getMapRun(mapRunArn: string): Promise<MapRunRecord | undefined>;
+  /** The Map Runs of an execution, oldest first. */
+  listMapRuns(executionArn: string): Promise<MapRunRecord[]>;
+  /** Replaces the record if its version is still `expectedVersion` (it moves to +1). */
+  updateMapRun(mapRun: MapRunRecord, expectedVersion: number): Promise<boolean>;
+  /** The JSON text of one item's child input. */
+  getMapRunItem(mapRunArn: string, index: number): Promise<string | undefined>;
+  /** Map Runs still RUNNING (to resume them after a restart). */
+  runningMapRuns(): Promise<MapRunRecord[]>;
+  /**
+   * The child executions of a Map Run in item order (one per launched index), with what a
+   * result needs: status, output, error and cause.
+   */
+  mapRunChildren(mapRunArn: string): Promise<ExecutionRecord[]>;
 
   /** The oldest queued task of an activity. */
   nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined>;

@@ -8,10 +8,11 @@ import { isJsonObject, toJsonText } from '../../json.js';
 import type { MapState } from '../../asl/definition.js';
 import { StatesError, StatesErrorName } from '../../asl/errors.js';
 import { applyPayloadTemplate } from '../../asl/payload.js';
-import type { ThreadRecord } from '../types.js';
+import type { MapRunStart, ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
-import { startChildren } from '../children.js';
+import { exitContainer, startChildren } from '../children.js';
+import { catchOrFail, errorDetails, tryRetry } from '../flow.js';
 import { applyInputPath, selectPath } from '../io.js';
 import type { IoEnv } from '../io.js';
 import {
@@ -37,6 +38,8 @@ interface MapPlan {
   itemInput(item: Json, index: number): Json;
 }
 
+const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
 function runtime(message: string): StatesError {
   return new StatesError(StatesErrorName.Runtime, message);
 }
@@ -44,11 +47,14 @@ function runtime(message: string): StatesError {
 /** A `…Path` field that must name a number of the given kind. */
 function numberAt(field: string, path: string, input: Json, env: IoEnv, kind: 'integer' | 'float'): number {
   const value = selectPath(path, input, env);
-  if (typeof value !== 'number' || (kind === 'integer' && !Number.isInteger(value))) {
+  // AWS reads the value's text as a number, so "1" is as good as 1.
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && NUMBER.test(value) ? Number(value) : NaN;
+  if (Number.isNaN(number) || (kind === 'integer' && !Number.isInteger(number))) {
     const shown = typeof value === 'string' ? value : toJsonText(value);
     throw runtime(`The ${field} field refers to value "${shown}" which is not a valid ${kind}: ${path}`);
   }
-  return value;
+  return number;
 }
 
 function withItem(context: Json, index: number, item: Json): JsonObject {
@@ -169,6 +175,13 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
 
   const processor = state.ItemProcessor ?? state.Iterator;
   if (processor === undefined) throw new Error(`Map state ${thread.stateName} has no ItemProcessor`);
+  if (processor.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+    const inputs = batched(
+      state,
+      plan.items.map((item, index) => plan.itemInput(item, index)),
+    );
+    return startMapRun(step, thread, state, inputs, plan.maxConcurrency, tolerance);
+  }
   const children = plan.items.map((item, index) => ({
     startAt: processor.StartAt,
     input: plan.itemInput(item, index),
@@ -180,4 +193,101 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
     ...tolerance,
   });
   return null;
+}
+
+/**
+ * ItemBatcher: children receive `{ "Items": [...] }` (and `BatchInput` when given) instead of
+ * one item each, cut by item count and by size.
+ */
+function batched(state: MapState, inputs: Json[]): Json[] {
+  const batcher = state.ItemBatcher;
+  if (batcher === undefined) return inputs;
+  const maxItems = typeof batcher['MaxItemsPerBatch'] === 'number' ? batcher['MaxItemsPerBatch'] : Infinity;
+  const maxBytes =
+    typeof batcher['MaxInputBytesPerBatch'] === 'number' ? batcher['MaxInputBytesPerBatch'] : Infinity;
+  const batchInput = batcher['BatchInput'];
+  const batches: Json[] = [];
+  let current: Json[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (current.length === 0) return;
+    batches.push(batchInput !== undefined ? { BatchInput: batchInput, Items: current } : { Items: current });
+    current = [];
+    bytes = 0;
+  };
+  for (const input of inputs) {
+    const size = toJsonText(input).length;
+    if (current.length >= maxItems || (current.length > 0 && bytes + size > maxBytes)) flush();
+    current.push(input);
+    bytes += size;
+  }
+  flush();
+  return batches;
+}
+
+/** DISTRIBUTED: the items run as child executions of a Map Run the runtime manages. */
+function startMapRun(
+  step: Step,
+  thread: ThreadRecord,
+  state: MapState,
+  items: Json[],
+  maxConcurrency: number,
+  tolerance: Tolerance,
+): Next {
+  const processor = state.ItemProcessor ?? state.Iterator;
+  if (processor === undefined) throw new Error(`Map state ${thread.stateName} has no ItemProcessor`);
+  const label = state.Label ?? thread.stateName;
+  const parentMachine = step.execution.stateMachineArn;
+  const mapRunArn = `${parentMachine.replace(':stateMachine:', ':mapRun:')}/${label}:${step.uuid()}`;
+  const definition: JsonObject = {
+    StartAt: processor.StartAt,
+    States: processor.States as unknown as JsonObject,
+  };
+  const queryLanguage = processor.QueryLanguage ?? step.definition.QueryLanguage;
+  if (queryLanguage !== undefined) definition['QueryLanguage'] = queryLanguage;
+  thread.lastEventId = step.emit('MapRunStarted', thread.lastEventId, { mapRunArn });
+  // Unset tolerances: none tolerated. One set alone: the other must not bind.
+  const countSet = tolerance.toleratedFailureCount !== undefined;
+  const percentageSet = tolerance.toleratedFailurePercentage !== undefined;
+  const start: MapRunStart = {
+    mapRunArn,
+    executionArn: step.execution.executionArn,
+    threadId: thread.id,
+    stateMachineArn: `${parentMachine}/${label}`,
+    definition: toJsonText(definition),
+    executionType: processor.ProcessorConfig?.ExecutionType ?? 'STANDARD',
+    items,
+    maxConcurrency,
+    toleratedFailureCount: tolerance.toleratedFailureCount ?? (percentageSet ? items.length : 0),
+    toleratedFailurePercentage: tolerance.toleratedFailurePercentage ?? (countSet ? 100 : 0),
+  };
+  thread.wait = { kind: 'mapRun', mapRunArn, start };
+  step.putThread(thread);
+  step.armTimer(thread.id, 'mapRunStart', step.env.now, `${mapRunArn}#start`);
+  return null;
+}
+
+/** The Map Run ended: the Map succeeds with the children's outputs, or fails with the run's error. */
+export function onMapRunEnded(
+  step: Step,
+  thread: ThreadRecord,
+  state: MapState,
+  event: { status: 'SUCCEEDED' | 'FAILED'; outputs?: Json[]; error?: string | null; cause?: string | null },
+): Next {
+  thread.wait = null;
+  if (event.status === 'SUCCEEDED') {
+    const succeeded = step.emit('MapRunSucceeded', thread.lastEventId);
+    step.emit('MapStateSucceeded', succeeded);
+    thread.lastEventId = succeeded;
+    step.putThread(thread);
+    exitContainer(step, thread, state, event.outputs ?? []);
+    return null;
+  }
+  const failure = { error: event.error ?? null, cause: event.cause ?? null };
+  thread.lastEventId = step.emit('MapRunFailed', thread.lastEventId, errorDetails(failure));
+  step.putThread(thread);
+  if (tryRetry(step, thread, state, failure)) return null;
+  thread.lastEventId = step.emit('MapStateFailed', thread.lastEventId);
+  step.putThread(thread);
+  return catchOrFail(step, thread, state, failure);
 }

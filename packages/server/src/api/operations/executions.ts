@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
-import type { ExecutionRecord } from '../../store/types.js';
-import { executionArn, parseExecutionArn, parseStateMachineArn } from '../arn.js';
+import type { ExecutionFilter, ExecutionRecord } from '../../store/types.js';
+import type { Input } from '../input.js';
+import { executionArn, parseExecutionArn, parseMapRunArn, parseStateMachineArn } from '../arn.js';
 import {
   executionAlreadyExists,
   executionDoesNotExist,
@@ -13,6 +14,8 @@ import {
   parseExecutionInput,
   stateMachineDoesNotExist,
   stateMachineTypeNotSupported,
+  resourceNotFound,
+  validation,
 } from '../errors.js';
 import { startExpressExecution } from './express.js';
 import { isValidName } from '../names.js';
@@ -81,21 +84,38 @@ export const DescribeExecution: Operation = async (service, input) => {
   if (e.error !== undefined && e.error !== null) out['error'] = e.error;
   if (e.cause !== undefined && e.cause !== null) out['cause'] = e.cause;
   if (e.traceHeader !== undefined) out['traceHeader'] = e.traceHeader;
+  if (e.mapRunArn !== undefined) out['mapRunArn'] = e.mapRunArn;
   return out;
 };
 
 const isCursor = isDateArnCursor('startDate');
 
-export const ListExecutions: Operation = async (service, input) => {
-  const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+/** By state machine, or (`mapRunArn`) the child executions of a Distributed Map's run. */
+async function executionSource(service: ServiceContext, input: Input): Promise<ExecutionFilter> {
+  const mapRunText = input.optionalString('mapRunArn');
+  const smText = input.optionalString('stateMachineArn');
+  if ((mapRunText === undefined) === (smText === undefined)) {
+    throw validation('Must provide a StateMachine ARN or MapRun ARN');
+  }
+  if (mapRunText !== undefined) {
+    const mapRunArn = parseMapRunArn(mapRunText).arn;
+    if ((await service.store.getMapRun(mapRunArn)) === undefined) throw resourceNotFound(mapRunArn);
+    return { mapRunArn };
+  }
+  const smArn = parseStateMachineArn(smText ?? '').arn;
   const stateMachine = await service.store.getStateMachine(smArn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
   if (stateMachine.type === 'EXPRESS') throw stateMachineTypeNotSupported();
+  return { stateMachineArn: smArn };
+}
+
+export const ListExecutions: Operation = async (service, input) => {
+  const source = await executionSource(service, input);
   const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
-  const query = `executions:${smArn}:${status ?? ''}`;
+  const query = `executions:${source.stateMachineArn ?? source.mapRunArn ?? ''}:${status ?? ''}`;
   const after = decodeToken(input.optionalString('nextToken'), query, isCursor);
   const page = await service.store.listExecutions(
-    { stateMachineArn: smArn, ...(status !== undefined ? { status } : {}) },
+    { ...source, ...(status !== undefined ? { status } : {}) },
     { limit: pageSize(input.optionalNumber('maxResults')), ...(after !== undefined ? { after } : {}) },
   );
   return {
@@ -106,6 +126,7 @@ export const ListExecutions: Operation = async (service, input) => {
       status: e.status,
       startDate: new Date(e.startDate),
       ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
+      ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
       redriveCount: e.redriveCount,
     })),
     ...(page.next !== undefined ? { nextToken: encodeToken(query, page.next) } : {}),

@@ -21,6 +21,7 @@ import {
   StopExecution,
 } from './executions.js';
 import { StartSyncExecution } from './express.js';
+import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
 
 export type { ServiceContext } from './context.js';
 
@@ -46,6 +47,9 @@ const OPERATIONS: Record<string, Operation> = {
   StopExecution,
   GetExecutionHistory,
   DescribeStateMachineForExecution,
+  DescribeMapRun,
+  ListMapRuns,
+  UpdateMapRun,
 };
 
 export function createOperations(service: ServiceContext): Record<string, OperationHandler> {
