@@ -381,7 +381,7 @@ export async function runEngineBench(argv = process.argv.slice(2)) {
   }
 
   console.log('');
-  const header = `${padEnd('workload', 10)} ${padEnd('peer', 34)} ${pad('per second', 12)} ${pad('vs aws-local', 13)}`;
+  const header = `${padEnd('workload', 18)} ${padEnd('peer', 34)} ${pad('per second', 12)} ${pad('vs aws-local', 13)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
   for (const w of Object.keys(results)) {
@@ -390,7 +390,7 @@ export async function runEngineBench(argv = process.argv.slice(2)) {
     for (const p of peerNames) {
       const ratio = base !== undefined ? results[w][p] / base : NaN;
       console.log(
-        `${padEnd(`${w} (${unit})`, 10)} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(results[w][p]), 12)} ${pad(p === 'peer' ? '1.00×' : fmt(ratio, 2) + '×', 13)}`,
+        `${padEnd(`${w} (${unit})`, 18)} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(results[w][p]), 12)} ${pad(p === 'peer' ? '1.00×' : fmt(ratio, 2) + '×', 13)}`,
       );
     }
   }

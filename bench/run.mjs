@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     json: { type: 'string' },
+    'skip-engine': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -52,7 +53,9 @@ if (args.help) {
   --data-dir DIR     parent of the SQLite data dir (default: the OS temp dir)
   --profile          run the server children with --cpu-prof (profiles in bench/results/profiles)
   --trace            time store and runtime methods inside the Stepwise children
-  --json FILE        also write the raw figures as JSON`);
+  --json FILE        also write the raw figures as JSON
+  --skip-engine      do not run the in-process engine benchmark afterwards (bench/engine.mjs;
+                     run it alone with npm run bench:engine -- [options])`);
   process.exit(0);
 }
 
@@ -292,4 +295,16 @@ const jsonPath = args.json;
 if (jsonPath !== undefined) {
   writeFileSync(jsonPath, JSON.stringify({ config, machine: { cores: cpus.length, node: process.version }, runs, summary: byPeer }, null, 2));
   console.log(`raw figures: ${jsonPath}`);
+}
+
+// The in-process engine against aws-local-stepfunctions (bench/engine.mjs), with its defaults,
+// in a fresh process of its own so that this load generator's heap and JIT state stay out of it.
+if (!args['skip-engine']) {
+  console.log('');
+  const engine = fork(path.join(here, 'engine.mjs'), [], { stdio: 'inherit' });
+  const code = await new Promise((resolve) => engine.once('exit', (c, signal) => resolve(c ?? signal)));
+  if (code !== 0) {
+    console.error(`bench/engine.mjs failed (${code})`);
+    process.exitCode = 1;
+  }
 }

@@ -12,12 +12,15 @@ export class StatesError extends Error {
    * ErrorEquals must match it: the flag keeps both facts.
    */
   readonly heartbeat: boolean;
+  /** Where in the state it arose (a JSONata field path such as `Output/result`), when known. */
+  readonly location: string | undefined;
 
-  constructor(name: string, cause: string | null, options: { heartbeat?: boolean } = {}) {
+  constructor(name: string, cause: string | null, options: { heartbeat?: boolean; location?: string } = {}) {
     super(cause ?? name);
     this.name = name;
     this.cause = cause;
     this.heartbeat = options.heartbeat ?? false;
+    this.location = options.location;
   }
 }
 

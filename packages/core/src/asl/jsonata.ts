@@ -114,10 +114,14 @@ export function evaluateJsonataTyped(
   if (isJsonataTemplate(value)) {
     throw queryError(
       `${subject(jsonataExpressionOf(value), fieldPath)} returned an unexpected result type. ${found}`,
+      fieldPath,
     );
   }
   // A literal of the wrong type is normally refused when the definition is validated.
-  throw queryError(`The value specified for the field '${fieldPath}' has an unexpected type. ${found}`);
+  throw queryError(
+    `The value specified for the field '${fieldPath}' has an unexpected type. ${found}`,
+    fieldPath,
+  );
 }
 
 /** The syntax error of an expression as "<code>: <message>", or null when it parses. */
@@ -134,6 +138,7 @@ function evaluateExpression(expression: string, fieldPath: string, env: JsonataE
   if (!compiled.ok) {
     throw queryError(
       `${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(compiled.error)}`,
+      fieldPath,
     );
   }
   const limits: JsonataLimits = { ...DEFAULT_LIMITS, ...env.limits };
@@ -148,13 +153,14 @@ function evaluateExpression(expression: string, fieldPath: string, env: JsonataE
   if (!outcome.ok) {
     throw queryError(
       `${subject(expression, fieldPath)} threw an error during evaluation. ${describeThrown(outcome.error)}`,
+      fieldPath,
     );
   }
   if (outcome.value === undefined)
-    throw queryError(`${subject(expression, fieldPath)} returned nothing (undefined).`);
+    throw queryError(`${subject(expression, fieldPath)} returned nothing (undefined).`, fieldPath);
   const json = toJson(outcome.value);
   if (json === UNSUPPORTED)
-    throw queryError(`${subject(expression, fieldPath)} returned an unsupported result type.`);
+    throw queryError(`${subject(expression, fieldPath)} returned an unsupported result type.`, fieldPath);
   return json;
 }
 
@@ -170,8 +176,9 @@ function subject(expression: string, fieldPath: string): string {
   return `The JSONata expression '${expression}' specified for the field '${fieldPath}'`;
 }
 
-function queryError(cause: string): StatesError {
-  return new StatesError(StatesErrorName.QueryEvaluationError, cause);
+/** `location`: the field (path) being evaluated, which AWS reports in EvaluationFailed. */
+function queryError(cause: string, location: string): StatesError {
+  return new StatesError(StatesErrorName.QueryEvaluationError, cause, { location });
 }
 
 function typeName(value: Json): string {

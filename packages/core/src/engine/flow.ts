@@ -60,10 +60,10 @@ function reportEvaluationFailed(
   error: StatesError,
   failure: Failure,
 ): void {
-  const inFields = error instanceof EvaluationError;
-  const previous = inFields ? (thread.enteredPreviousEventId ?? thread.lastEventId) : thread.lastEventId;
+  const beforeState = !(error instanceof EvaluationError) || error.follows === 'beforeState';
+  const previous = beforeState ? (thread.enteredPreviousEventId ?? thread.lastEventId) : thread.lastEventId;
   const details: Record<string, Json> = { ...errorDetails(failure), state: thread.stateName };
-  if (inFields && error.location !== undefined) details['location'] = error.location;
+  if (error.location !== undefined) details['location'] = error.location;
   thread.lastEventId = step.emit('EvaluationFailed', previous, details);
   if (state.Type === 'Map' || state.Type === 'Parallel') {
     thread.lastEventId = step.emit(`${state.Type}StateFailed`, thread.lastEventId);

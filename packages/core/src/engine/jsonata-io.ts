@@ -13,13 +13,18 @@ import { evaluateJsonataField, evaluateJsonataTyped } from '../asl/jsonata.js';
 import type { ThreadRecord } from './types.js';
 import type { Step } from './step.js';
 
-/** A failure while evaluating a field or checking the state's input, before the state's work. */
+/**
+ * A JSONata failure. AWS chains its EvaluationFailed event to the event before the state was
+ * entered when it arose while evaluating the state's fields (`beforeState`), but to the
+ * state's last event when the state's own work found it (a Wait's unparsable timestamp).
+ */
 export class EvaluationError extends StatesError {
   constructor(
     cause: string | null,
-    readonly location?: string,
+    location?: string,
+    readonly follows: 'beforeState' | 'lastEvent' = 'beforeState',
   ) {
-    super(StatesErrorName.QueryEvaluationError, cause);
+    super(StatesErrorName.QueryEvaluationError, cause, location !== undefined ? { location } : {});
   }
 }
 
@@ -51,7 +56,7 @@ function located<T>(field: string, evaluate: () => T): T {
     return evaluate();
   } catch (error) {
     if (error instanceof StatesError && error.name === StatesErrorName.QueryEvaluationError) {
-      throw new EvaluationError(error.cause, field);
+      throw new EvaluationError(error.cause, error.location ?? field);
     }
     throw error;
   }

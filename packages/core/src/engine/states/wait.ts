@@ -11,7 +11,14 @@ import { exitState } from '../flow.js';
 import { applyInputPath, applyOutputPath } from '../io.js';
 import type { IoEnv } from '../io.js';
 import { evaluateAssign } from '../assign.js';
-import { evaluateTyped, numberField, outputAndAssign, statesBinding, usesJsonata } from '../jsonata-io.js';
+import {
+  EvaluationError,
+  evaluateTyped,
+  numberField,
+  outputAndAssign,
+  statesBinding,
+  usesJsonata,
+} from '../jsonata-io.js';
 
 /** Longest delay AWS accepts (its seconds are a signed 32-bit count). */
 const MAX_WAIT_SECONDS = 2_147_483_647;
@@ -59,9 +66,10 @@ function jsonataDueTime(step: Step, thread: ThreadRecord, state: WaitState): num
   const value = evaluateTyped(step, thread, state.Timestamp, 'Timestamp', 'string', states);
   const due = typeof value === 'string' ? parseTimestamp(value) : undefined;
   if (due === undefined) {
-    throw new StatesError(
-      StatesErrorName.QueryEvaluationError,
+    throw new EvaluationError(
       `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof value === 'string' ? value : toJsonText(value)}`,
+      'Timestamp',
+      'lastEvent',
     );
   }
   return timestampDue(now, due);
