@@ -108,7 +108,11 @@ const FLOW = {
 function flowInput(i) {
   return {
     order: { id: `order-${i}`, amount: (i * 37) % 250, lines: [{ sku: `sku-${i % 17}`, qty: 1 + (i % 3) }] },
-    customer: { id: `c-${i % 101}`, tier: i % 3 === 0 ? 'gold' : 'silver', region: i % 4 === 0 ? 'eu-west-1' : 'us-east-1' },
+    customer: {
+      id: `c-${i % 101}`,
+      tier: i % 3 === 0 ? 'gold' : 'silver',
+      region: i % 4 === 0 ? 'eu-west-1' : 'us-east-1',
+    },
   };
 }
 
@@ -137,7 +141,10 @@ const MAP = {
 };
 
 function mapInput(items) {
-  return { batch: 'b-1', items: Array.from({ length: items }, (_, i) => ({ id: i, value: `v${i}`, weight: i % 7 })) };
+  return {
+    batch: 'b-1',
+    items: Array.from({ length: items }, (_, i) => ({ id: i, value: `v${i}`, weight: i % 7 })),
+  };
 }
 
 // --- Peers -------------------------------------------------------------------------------------
@@ -183,7 +190,9 @@ async function runtimePeer(name, definition, limits) {
         input,
       );
       if (execution.status !== 'SUCCEEDED') {
-        throw new Error(`${executionName}: ${execution.status} ${execution.error ?? ''} ${execution.cause ?? ''}`);
+        throw new Error(
+          `${executionName}: ${execution.status} ${execution.error ?? ''} ${execution.cause ?? ''}`,
+        );
       }
       return execution.output;
     },
@@ -255,7 +264,10 @@ const median = (values) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
 const pad = (s, n) => String(s).padStart(n);
 const padEnd = (s, n) => String(s).padEnd(n);
 
@@ -353,7 +365,9 @@ export async function runEngineBench(argv = process.argv.slice(2)) {
       for (const p of peerNames) {
         const t = await timeFlow(instances[p], inputs);
         runs[p].push(t.perSec);
-        console.log(`  flow round ${r + 1} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(t.perSec), 9)} executions/s (${fmt(t.ms)} ms)`);
+        console.log(
+          `  flow round ${r + 1} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(t.perSec), 9)} executions/s (${fmt(t.ms)} ms)`,
+        );
       }
     }
     for (const p of peerNames) await instances[p].close();
@@ -373,7 +387,9 @@ export async function runEngineBench(argv = process.argv.slice(2)) {
       for (const p of peerNames) {
         const t = await timeMap(instances[p], input, items);
         runs[p].push(t.perSec);
-        console.log(`  map  round ${r + 1} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(t.perSec), 9)} items/s (${fmt(t.ms)} ms)`);
+        console.log(
+          `  map  round ${r + 1} ${padEnd(PEERS[p].label, 34)} ${pad(fmt(t.perSec), 9)} items/s (${fmt(t.ms)} ms)`,
+        );
       }
     }
     for (const p of peerNames) await instances[p].close();
@@ -401,7 +417,10 @@ export async function runEngineBench(argv = process.argv.slice(2)) {
     if (runtime === undefined || peer === undefined) continue;
     const ratio = runtime / peer;
     goals[w] = { ratio, goal: ENGINE_GOALS[w], met: ratio >= ENGINE_GOALS[w] };
-    const what = w === 'flow' ? 'executions/s (Pass→Pass→Choice→Succeed)' : 'items/s (Map over ' + fmt(items) + ' items)';
+    const what =
+      w === 'flow'
+        ? 'executions/s (Pass→Pass→Choice→Succeed)'
+        : 'items/s (Map over ' + fmt(items) + ' items)';
     console.log(
       `goal: Stepwise (Runtime + MemoryStore) ≥ ${ENGINE_GOALS[w]}× aws-local-stepfunctions' ${what}: ` +
         `${ratio >= ENGINE_GOALS[w] ? 'MET' : 'MISSED'} (${fmt(ratio, 2)}×: ${fmt(runtime)} vs ${fmt(peer)} /s)`,

@@ -11,6 +11,7 @@ import { validateDefinition } from '../src/asl/validate.js';
 import { transition } from '../src/engine/transition.js';
 import type { EngineLimits } from '../src/engine/step.js';
 import type {
+  MapRunStart,
   ActivityTaskRecord,
   EngineEnvironment,
   EngineEvent,
@@ -114,6 +115,10 @@ export class Harness {
     return result;
   }
 
+  /** Map Runs the engine asked the runtime to start or abort (Distributed Map). */
+  readonly mapRunsStarted: MapRunStart[] = [];
+  readonly mapRunsAborted: string[] = [];
+
   private apply(result: Extract<TransitionResult, { ok: true }>): void {
     result.events.forEach((event, i) => {
       assert.equal(event.id, this.execution.nextEventId + i, 'event ids are consecutive');
@@ -136,6 +141,12 @@ export class Harness {
           break;
         case 'deleteTimer':
           this.timers.delete(effect.timerId);
+          break;
+        case 'startMapRun':
+          this.mapRunsStarted.push(effect.mapRun);
+          break;
+        case 'abortMapRun':
+          this.mapRunsAborted.push(effect.mapRunArn);
           break;
         default: {
           const never: never = effect;
