@@ -53,7 +53,8 @@ const operations = {
   },
   StartExecution(input) {
     const activityArn = stateMachines.get(input.stateMachineArn);
-    if (activityArn === undefined) throw new ApiError('StateMachineDoesNotExist', 'State Machine Does Not Exist');
+    if (activityArn === undefined)
+      throw new ApiError('StateMachineDoesNotExist', 'State Machine Does Not Exist');
     const name = input.name ?? randomUUID();
     const task = { taskToken: randomBytes(32).toString('base64url'), input: input.input ?? '{}' };
     const queue = queueOf(activityArn);
@@ -117,7 +118,8 @@ const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = operations[target.slice(target.indexOf('.') + 1)];
-      if (operation === undefined) throw new ApiError('UnknownOperationException', `Unknown operation ${target}`);
+      if (operation === undefined)
+        throw new ApiError('UnknownOperationException', `Unknown operation ${target}`);
       const text = Buffer.concat(chunks).toString('utf8');
       const input = text === '' ? {} : JSON.parse(text);
       send(res, 200, await operation(input, req, res));
@@ -137,7 +139,11 @@ server.listen(0, '127.0.0.1', () => {
 process.on('message', (message) => {
   if (message?.stats) {
     process.send({
-      stats: { cpu: process.cpuUsage(cpuAtStart), elu: performance.eventLoopUtilization(eluAtStart), trace: {} },
+      stats: {
+        cpu: process.cpuUsage(cpuAtStart),
+        elu: performance.eventLoopUtilization(eluAtStart),
+        trace: {},
+      },
     });
   }
   if (message?.stop) {

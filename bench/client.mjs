@@ -24,7 +24,12 @@ export class AwsJsonClient {
     this.port = Number(parsed.port);
     // maxFreeSockets as large as maxSockets: a connection that goes idle for a moment stays
     // open instead of being closed and re-opened under load.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets,
+      maxFreeSockets: maxSockets,
+      scheduling: 'fifo',
+    });
   }
 
   /**

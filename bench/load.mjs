@@ -67,7 +67,11 @@ export class Load {
     while (!signal.aborted) {
       let task;
       try {
-        task = await this.client.call('GetActivityTask', { activityArn: this.activityArn, workerName }, signal);
+        task = await this.client.call(
+          'GetActivityTask',
+          { activityArn: this.activityArn, workerName },
+          signal,
+        );
       } catch (error) {
         if (signal.aborted) return;
         this.fail(error);
@@ -141,7 +145,8 @@ export class Load {
     };
     this.phase = phase;
     const timer = setTimeout(
-      () => rejectDone(new Error(`phase ${id}: ${phase.answered}/${executions} answered after ${timeoutMs} ms`)),
+      () =>
+        rejectDone(new Error(`phase ${id}: ${phase.answered}/${executions} answered after ${timeoutMs} ms`)),
       timeoutMs,
     );
 

@@ -27,7 +27,9 @@ for (let i = 0; i < profile.samples.length; i++) {
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
 }
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const idle = [...selfUs].filter(([id]) => nodes.get(id).callFrame.functionName === '(idle)').reduce((a, [, v]) => a + v, 0);
+const idle = [...selfUs]
+  .filter(([id]) => nodes.get(id).callFrame.functionName === '(idle)')
+  .reduce((a, [, v]) => a + v, 0);
 const busy = total - idle;
 
 const label = (cf) => {
@@ -41,15 +43,21 @@ for (const [id, us] of selfUs) {
   if (cf.functionName === '(idle)') continue;
   const key = label(cf);
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-  const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(/^.*\/(packages|node_modules)\//, '$1/') : `(${cf.functionName || 'native'})`;
+  const file = cf.url
+    ? cf.url.replace(/^file:\/\//, '').replace(/^.*\/(packages|node_modules)\//, '$1/')
+    : `(${cf.functionName || 'native'})`;
   byFile.set(file, (byFile.get(file) ?? 0) + us);
 }
 const pct = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-console.log(`profile: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (${((100 * busy) / total).toFixed(0)}%)`);
+console.log(
+  `profile: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (${((100 * busy) / total).toFixed(0)}%)`,
+);
 console.log(`\nself time by function (top ${top}, % of busy):`);
-for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
+for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${pct(us)}  ${key}`);
 console.log('\nself time by file (% of busy):');
-for (const [key, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
+for (const [key, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${pct(us)}  ${key}`);
 
 if (values.inclusive !== '') {
   // Inclusive time: a sample counts once for a name if any frame on its stack has that name.

@@ -77,7 +77,12 @@ const PEERS = {
   ceiling: { label: 'ceiling (in-memory responder)', script: 'ceiling-server.mjs' },
   sqlite: { label: 'Stepwise (SQLite, durable)', script: 'stepwise-server.mjs', store: 'sqlite' },
   memory: { label: 'Stepwise (memory store)', script: 'stepwise-server.mjs', store: 'memory' },
-  alt: { label: 'Stepwise alt build (SQLite)', script: 'stepwise-server.mjs', store: 'sqlite', dist: args['alt-dist'] },
+  alt: {
+    label: 'Stepwise alt build (SQLite)',
+    script: 'stepwise-server.mjs',
+    store: 'sqlite',
+    dist: args['alt-dist'],
+  },
 };
 const peerNames = args.peers.split(',').map((p) => p.trim());
 if (args['alt-dist'] !== undefined && !peerNames.includes('alt')) peerNames.push('alt');
@@ -92,7 +97,11 @@ async function startPeer(name, runIndex) {
   if (args.profile) {
     const dir = path.join(here, 'results', 'profiles');
     mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${runIndex}-${Date.now()}.cpuprofile`);
+    execArgv.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      `--cpu-prof-name=${name}-${runIndex}-${Date.now()}.cpuprofile`,
+    );
   }
   const childArgs = [];
   if (peer.store === 'sqlite') {
@@ -113,7 +122,9 @@ async function startPeer(name, runIndex) {
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise((resolve, reject) => {
-    child.once('message', (message) => (message?.ready ? resolve(message.url) : reject(new Error('bad hello'))));
+    child.once('message', (message) =>
+      message?.ready ? resolve(message.url) : reject(new Error('bad hello')),
+    );
     exited.then(({ code, signal }) => reject(new Error(`${name} exited early (${code ?? signal})`)));
   });
   const stats = () =>
@@ -248,7 +259,9 @@ for (let r = 0; r < config.repeat; r++) {
   }
 }
 
-const byPeer = Object.fromEntries(peerNames.map((name) => [name, summarize(runs.filter((r) => r.peer === name))]));
+const byPeer = Object.fromEntries(
+  peerNames.map((name) => [name, summarize(runs.filter((r) => r.peer === name))]),
+);
 
 console.log('');
 const header =
@@ -293,7 +306,14 @@ if (config.repeat > 1) console.log(`(figures are medians of ${config.repeat} run
 
 const jsonPath = args.json;
 if (jsonPath !== undefined) {
-  writeFileSync(jsonPath, JSON.stringify({ config, machine: { cores: cpus.length, node: process.version }, runs, summary: byPeer }, null, 2));
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(
+      { config, machine: { cores: cpus.length, node: process.version }, runs, summary: byPeer },
+      null,
+      2,
+    ),
+  );
   console.log(`raw figures: ${jsonPath}`);
 }
 

@@ -55,7 +55,8 @@ if (process.env.BENCH_GROUP_COMMIT === '1' && server.store.db !== undefined) {
             for (const item of items) item.reject(error);
             return;
           }
-          for (const item of items) (item.error !== undefined ? item.reject(item.error) : item.resolve(item.result));
+          for (const item of items)
+            item.error !== undefined ? item.reject(item.error) : item.resolve(item.result);
         });
       }
     });

@@ -66,46 +66,53 @@ function runCorpus(url: string, reportFile: string): Promise<{ code: number | nu
   });
 }
 
-describe('conformance: executions recorded on AWS', { skip: present ? false : 'no ../shared/conformance' }, () => {
-  let server: TestServer;
-  let report: Report;
-  const dir = tempDir('stepwise-corpus-');
-  const topics = present ? topicsOf(join(CORPUS, 'cases.jsonl')) : new Map<string, number>();
+describe(
+  'conformance: executions recorded on AWS',
+  { skip: present ? false : 'no ../shared/conformance' },
+  () => {
+    let server: TestServer;
+    let report: Report;
+    const dir = tempDir('stepwise-corpus-');
+    const topics = present ? topicsOf(join(CORPUS, 'cases.jsonl')) : new Map<string, number>();
 
-  before(async () => {
-    server = await startTestServer();
-    const reportFile = join(dir.path, 'report.json');
-    const run = await runCorpus(server.url, reportFile);
-    assert.ok(existsSync(reportFile), `the corpus runner wrote no report:\n${run.output}`);
-    report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
-  });
-
-  after(async () => {
-    await server?.stop();
-    dir.remove();
-  });
-
-  it('runs every case', (t) => {
-    const byTopic = new Map<string, { passed: number; failed: number }>();
-    for (const result of report.results) {
-      const counts = byTopic.get(result.topic) ?? { passed: 0, failed: 0 };
-      if (result.ok) counts.passed++;
-      else counts.failed++;
-      byTopic.set(result.topic, counts);
-    }
-    for (const [topic, counts] of [...byTopic].sort()) {
-      t.diagnostic(`${topic}: ${counts.passed}/${counts.passed + counts.failed} passed`);
-    }
-    t.diagnostic(`total: ${report.summary.passed} passed, ${report.summary.failed} failed`);
-    assert.deepEqual(report.summary.skipped_long_waits, []);
-    assert.equal(report.results.length, [...topics.values()].reduce((a, b) => a + b, 0));
-  });
-
-  for (const topic of topics.keys()) {
-    it(`topic ${topic}: every case matches AWS`, () => {
-      const failures = report.results.filter((r) => r.topic === topic && !r.ok);
-      const shown = failures.map((f) => JSON.stringify(f).slice(0, 600)).join('\n');
-      assert.equal(failures.length, 0, `${failures.length} case(s) differ from AWS:\n${shown}`);
+    before(async () => {
+      server = await startTestServer();
+      const reportFile = join(dir.path, 'report.json');
+      const run = await runCorpus(server.url, reportFile);
+      assert.ok(existsSync(reportFile), `the corpus runner wrote no report:\n${run.output}`);
+      report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
     });
-  }
-});
+
+    after(async () => {
+      await server?.stop();
+      dir.remove();
+    });
+
+    it('runs every case', (t) => {
+      const byTopic = new Map<string, { passed: number; failed: number }>();
+      for (const result of report.results) {
+        const counts = byTopic.get(result.topic) ?? { passed: 0, failed: 0 };
+        if (result.ok) counts.passed++;
+        else counts.failed++;
+        byTopic.set(result.topic, counts);
+      }
+      for (const [topic, counts] of [...byTopic].sort()) {
+        t.diagnostic(`${topic}: ${counts.passed}/${counts.passed + counts.failed} passed`);
+      }
+      t.diagnostic(`total: ${report.summary.passed} passed, ${report.summary.failed} failed`);
+      assert.deepEqual(report.summary.skipped_long_waits, []);
+      assert.equal(
+        report.results.length,
+        [...topics.values()].reduce((a, b) => a + b, 0),
+      );
+    });
+
+    for (const topic of topics.keys()) {
+      it(`topic ${topic}: every case matches AWS`, () => {
+        const failures = report.results.filter((r) => r.topic === topic && !r.ok);
+        const shown = failures.map((f) => JSON.stringify(f).slice(0, 600)).join('\n');
+        assert.equal(failures.length, 0, `${failures.length} case(s) differ from AWS:\n${shown}`);
+      });
+    }
+  },
+);
