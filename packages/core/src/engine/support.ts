@@ -29,7 +29,11 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
         case 'Map': {
           const processor = state.ItemProcessor ?? state.Iterator;
           for (const field of ['ItemReader', 'ResultWriter'] as const) {
-            if (state[field] !== undefined) report(`the Map field '${field}'`, `${at}/${field}`);
+            const source = state[field];
+            if (source === undefined) continue;
+            // These read or write S3, which this server does not provide: say which source is missing.
+            const resource = typeof source['Resource'] === 'string' ? ` ${source['Resource']}` : '';
+            report(`the Map field '${field}' (its resource${resource} needs Amazon S3)`, `${at}/${field}`);
           }
           if (processor !== undefined) {
             visit(
