@@ -1,7 +1,8 @@
 /**
  * Shared state and value checks for the definition validator. Messages follow the wording AWS
- * uses where it is known (see the report of the validator's author for which ones are confirmed).
+ * uses where it is known; the rest follow the same patterns.
  */
+import { jsonataSyntaxError } from './jsonata.js';
 import type { Json, JsonObject } from '../json.js';
 import { isJsonObject } from '../json.js';
 import type { QueryLanguage } from './definition.js';
@@ -358,6 +359,9 @@ function jsonataProblem(body: string): string | undefined {
   if (/^\$(?![\p{ID_Continue}$])/u.test(code)) {
     return "The JSONata expression cannot use '$' at the top level";
   }
+  // A syntax error would otherwise surface only when an execution reaches the field.
+  const syntax = jsonataSyntaxError(body.trim());
+  if (syntax !== null) return `The JSONata expression '${body.trim()}' is not valid: ${syntax}`;
   return undefined;
 }
 

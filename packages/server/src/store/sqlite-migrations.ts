@@ -147,4 +147,12 @@ export const sqliteMigrations: readonly string[] = [
     PRIMARY KEY (map_run_arn, item_index)
   );
   `,
+  // 3: the console. Executions newest first across state machines (its executions list), and
+  // the activities people answer (its human task inbox): a Stepwise flag, not an AWS attribute.
+  `
+  CREATE INDEX executions_by_start ON executions (start_date DESC, arn);
+  CREATE TABLE human_activities (
+    activity_arn TEXT PRIMARY KEY
+  ) WITHOUT ROWID;
+  `,
 ];

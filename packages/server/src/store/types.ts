@@ -140,6 +140,22 @@ export interface ExecutionFilter {
   status?: ExecutionStatus;
 }
 
+/** The console's execution search (a Stepwise extension): every filter is optional. */
+export interface ExecutionSearch {
+  stateMachineArn?: string;
+  status?: ExecutionStatus;
+  namePrefix?: string;
+  /** epoch ms, inclusive */
+  startedAfter?: number;
+  /** epoch ms, exclusive */
+  startedBefore?: number;
+}
+
+export interface ActivityTaskCounts {
+  queued: number;
+  started: number;
+}
+
 export interface HistoryQuery {
   executionArn: string;
   reverse: boolean;
@@ -232,6 +248,27 @@ export interface Store {
   /** Activity ARNs that have at least one queued task (used to hand out work after a restart). */
   activitiesWithQueuedTasks(): Promise<string[]>;
   getActivityTask(token: string): Promise<ActivityTaskRecord | undefined>;
+
+  /**
+   * The console's read-only views (Stepwise extensions, not in the AWS API). Tasks of an
+   * activity, queued and started, oldest first: nothing is claimed by listing them.
+   */
+  listActivityTasks(activityArn: string, limit: number): Promise<ActivityTaskRecord[]>;
+  countActivityTasks(activityArn: string): Promise<ActivityTaskCounts>;
+  /** Marks an activity as answered by people (the console's human task inbox). */
+  setActivityHuman(activityArn: string, human: boolean): Promise<void>;
+  /** The activities marked as answered by people, by ARN. */
+  humanActivities(): Promise<string[]>;
+  /**
+   * Executions newest first across state machines (Map Run children excluded unless their
+   * machine is named), by status, name prefix and start-time range.
+   */
+  searchExecutions(
+    filter: ExecutionSearch,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>>;
+  /** How many executions of a state machine are in each status. */
+  countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>>;
 
   /** Timers due at or before `now`, earliest first. */
   dueTimers(now: number, limit: number): Promise<TimerRecord[]>;

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// The console is served by `stepwise serve` from this package's dist/; in development, `vite`
+// proxies API calls (POST /) to a server on the default port.
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+  server: { proxy: { '^/$': { target: 'http://127.0.0.1:8083', bypass: (req) => (req.method === 'POST' ? undefined : req.url) } } },
+});
