@@ -7,5 +7,12 @@ export default defineConfig({
   plugins: [react()],
   base: '/',
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
-  server: { proxy: { '^/$': { target: 'http://127.0.0.1:8083', bypass: (req) => (req.method === 'POST' ? undefined : req.url) } } },
+  server: {
+    proxy: {
+      '^/$': {
+        target: 'http://127.0.0.1:8083',
+        bypass: (req) => (req.method === 'POST' ? undefined : req.url),
+      },
+    },
+  },
 });

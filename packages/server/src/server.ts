@@ -8,9 +8,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { EngineLimits } from '@stepwise/core';
 import { createApiHandler } from './api/http.js';
-import { createOperations } from './api/operations/index.js';
+import { CONSOLE_TARGET_PREFIX, createConsoleOperations, createOperations } from './api/operations/index.js';
+import { createConsoleHandler } from './console-files.js';
 import { Runtime } from './runtime/runtime.js';
 import { MemoryStore } from './store/memory.js';
+import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 
@@ -20,10 +22,17 @@ export interface ServerOptions {
   port?: number;
   /** Where the SQLite database lives; `null` keeps everything in memory. */
   dataDir?: string | null;
+  /**
+   * A PostgreSQL URL (`postgres://…`): several servers on one database share the work, and
+   * `dataDir` is not used. A `schema` URL parameter picks the schema (default: public).
+   */
+  database?: string;
   region?: string;
   account?: string;
   pollHoldMs?: number;
   limits?: EngineLimits;
+  /** Where the built console is served from on GET; `null` serves none (405 as before). */
+  consoleDir?: string | null;
 }
 
 export interface StepwiseServer {
@@ -45,7 +54,12 @@ export const DEFAULTS = {
 
 export async function startServer(options: ServerOptions = {}): Promise<StepwiseServer> {
   const dataDir = options.dataDir === undefined ? DEFAULTS.dataDir : options.dataDir;
-  const store: Store = dataDir === null ? new MemoryStore() : SqliteStore.open(join(dataDir, 'stepwise.db'));
+  const store: Store =
+    options.database !== undefined
+      ? await PostgresStore.open(options.database)
+      : dataDir === null
+        ? new MemoryStore()
+        : SqliteStore.open(join(dataDir, 'stepwise.db'));
   const runtime = new Runtime({
     store,
     ...(options.pollHoldMs !== undefined ? { pollHoldMs: options.pollHoldMs } : {}),
@@ -55,7 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
   // history for them either (it goes to CloudWatch Logs), and they last at most five minutes.
   const expressStore = new MemoryStore();
   const express = new Runtime({ store: expressStore });
-  const operations = createOperations({
+  const service = {
     store,
     runtime,
     express: { runtime: express, store: expressStore },
@@ -65,8 +79,15 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
       account: options.account ?? DEFAULTS.account,
     },
     now: Date.now,
+  };
+  const operations = createOperations(service);
+  const handler = createApiHandler(operations, {
+    extensions: [{ targetPrefix: CONSOLE_TARGET_PREFIX, operations: createConsoleOperations(service) }],
+    ...(options.consoleDir !== null
+      ? { fallback: createConsoleHandler(...(options.consoleDir !== undefined ? [options.consoleDir] : [])) }
+      : {}),
   });
-  const http = createHttpServer({ keepAliveTimeout: 65_000 }, createApiHandler(operations));
+  const http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
   // Long polls hold a request for up to a minute: no request timeout may cut them.
   http.requestTimeout = 0;
   http.headersTimeout = 60_000;

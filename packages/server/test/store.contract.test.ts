@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { ActivityTaskRecord, HistoryEvent, ThreadRecord, TimerRecord } from '@stepwise/core';
 import { MemoryStore } from '../src/store/memory.js';
+import { PostgresStore } from '../src/store/postgres.js';
 import { sqliteMigrations } from '../src/store/sqlite-migrations.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type {
@@ -24,6 +25,7 @@ import type {
   Store,
   TransitionCommit,
 } from '../src/store/types.js';
+import { postgresSkip, testSchema } from './helpers/postgres.js';
 
 type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
@@ -208,7 +210,7 @@ async function snapshot(store: Store, executionArn: string, tokens: string[], no
   };
 }
 
-function storeContract(name: string, factory: StoreFactory): void {
+function storeContract(name: string, factory: StoreFactory, skip: string | false = false): void {
   async function withStore(test: (store: Store) => Promise<void>): Promise<void> {
     const backend = await factory();
     try {
@@ -218,7 +220,7 @@ function storeContract(name: string, factory: StoreFactory): void {
     }
   }
 
-  void describe(`store contract: ${name}`, () => {
+  void describe(`store contract: ${name}`, { skip }, () => {
     void it('creates activities idempotently by name, gets and deletes them', () =>
       withStore(async (store) => {
         const a = activityRecord('alpha', 100);
@@ -811,6 +813,62 @@ function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.nextTimerDue(), undefined);
       }));
 
+    void it('leases due timers to one claimant until the lease ends, a re-put or a delete', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'claims', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        assert.deepEqual(await store.claimDueTimers(Number.MAX_SAFE_INTEGER - 10, 10, 5), []);
+        const t1 = timerRecord('t1', arn, 1000);
+        const t2 = timerRecord('t2', arn, 2000);
+        const t3 = timerRecord('t3', arn, 3000);
+        assert.equal(
+          await store.commitTransition({ ...emptyCommit(arn, 1, 2), timersPut: [t3, t2, t1] }),
+          true,
+        );
+
+        // Earliest first, only what is due, at most `limit`.
+        assert.deepEqual(await store.claimDueTimers(999, 10, 1000), []);
+        assert.deepEqual(await store.claimDueTimers(2500, 1, 1000), [t1]);
+        assert.deepEqual(await store.claimDueTimers(2500, 10, 1000), [t2]);
+        // Claimed timers are not answered again while leased; a plain read still sees them.
+        assert.deepEqual(await store.claimDueTimers(2500, 10, 1000), []);
+        assert.deepEqual(await store.dueTimers(2500, 10), [t1, t2]);
+        // The next claimable time counts a claimed timer from the end of its lease.
+        assert.equal(await store.nextTimerDue(), 3000);
+        assert.deepEqual(await store.claimDueTimers(3000, 10, 1000), [t3]);
+        assert.equal(await store.nextTimerDue(), 3500);
+
+        // A lease that has passed (its claimant died) lets the timer be claimed again.
+        assert.deepEqual(await store.claimDueTimers(3499, 10, 1000), []);
+        assert.deepEqual(await store.claimDueTimers(3500, 10, 1000), [t1, t2]);
+        assert.equal(await store.nextTimerDue(), 4000);
+
+        // Putting a timer again drops its claim; deleting it drops it altogether.
+        const moved = { ...t3, dueAt: 3800 };
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 2),
+            timersPut: [moved],
+            timersDeleted: ['t1'],
+          }),
+          true,
+        );
+        assert.equal(await store.nextTimerDue(), 3800);
+        assert.deepEqual(await store.claimDueTimers(3900, 10, 1000), [moved]);
+        assert.deepEqual(
+          (await store.dueTimers(10_000, 10)).map((t) => t.id),
+          ['t2', 't3'],
+        );
+        assert.equal(
+          await store.commitTransition({ ...emptyCommit(arn, 3, 2), timersDeleted: ['t2', 't3'] }),
+          true,
+        );
+        assert.equal(await store.nextTimerDue(), undefined);
+        assert.deepEqual(await store.claimDueTimers(Number.MAX_SAFE_INTEGER - 10, 10, 5), []);
+      }));
+
     void it('stores revisions that no state machine owns, idempotently', () =>
       withStore(async (store) => {
         const childArn = `${REGION}:stateMachine:parent/Map`;
@@ -1146,6 +1204,22 @@ storeContract('memory', () =>
   Promise.resolve({ store: new MemoryStore(), cleanup: () => Promise.resolve() }),
 );
 
+storeContract(
+  'postgres',
+  async () => {
+    const schema = testSchema();
+    const store = await PostgresStore.open(schema.url);
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await schema.drop();
+      },
+    };
+  },
+  await postgresSkip(),
+);
+
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'stepwise-store-'));
 }
@@ -1284,12 +1358,14 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 2);
+        assert.equal(sqliteMigrations.length, 4);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()
           .map((row) => (row as { name: string }).name);
         for (const name of [
+          'human_activities',
+          'executions_by_start',
           'map_runs',
           'map_run_items',
           'executions_by_map_run',

@@ -5,7 +5,7 @@
 import type { Json } from '../json.js';
 import type { ChoiceRule, ChoiceState } from './definition.js';
 import { StatesError, StatesErrorName } from './errors.js';
-import type { VariableLookup } from './jsonpath.js';
+import type { ContextSource, VariableLookup } from './jsonpath.js';
 import { lookupPath, PathError } from './jsonpath.js';
 
 type Kind = 'String' | 'Numeric' | 'Boolean' | 'Timestamp';
@@ -47,7 +47,7 @@ export const COMPARATORS: ReadonlyMap<string, Comparator> = (() => {
 export function selectChoice(
   state: ChoiceState,
   input: Json,
-  context: Json,
+  context: ContextSource,
   variables?: VariableLookup,
 ): string | undefined {
   for (const rule of state.Choices) {
@@ -59,7 +59,7 @@ export function selectChoice(
 export function evaluateChoiceRule(
   rule: ChoiceRule,
   input: Json,
-  context: Json,
+  context: ContextSource,
   variables?: VariableLookup,
 ): boolean {
   if (rule.And !== undefined)
@@ -112,7 +112,7 @@ function findComparator(rule: ChoiceRule): { name: string; comparator: Comparato
 function resolve(
   path: string,
   input: Json,
-  context: Json,
+  context: ContextSource,
   variables: VariableLookup | undefined,
 ): Json | undefined {
   try {

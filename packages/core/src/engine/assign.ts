@@ -7,6 +7,7 @@ import type { Json, JsonObject } from '../json.js';
 import { isJsonObject, toJsonText } from '../json.js';
 import { applyPayloadTemplate } from '../asl/payload.js';
 import type { IoEnv } from './io.js';
+import { NOT_TRUNCATED } from './history.js';
 
 /** Evaluates an `Assign` block where `$` means `dollar` (the result, input or error output). */
 export function evaluateAssign(
@@ -27,5 +28,5 @@ export function evaluateAssign(
 export function assignedDetails(assigned: JsonObject): Record<string, Json> {
   const texts: JsonObject = {};
   for (const [name, value] of Object.entries(assigned)) texts[name] = toJsonText(value);
-  return { assignedVariables: texts, assignedVariablesDetails: { truncated: false } };
+  return { assignedVariables: texts, assignedVariablesDetails: NOT_TRUNCATED };
 }

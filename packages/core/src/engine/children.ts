@@ -1,15 +1,16 @@
 /**
  * Parallel branches and Map iterations as threads of control. The parent thread waits in its
  * Parallel or Map state with counters only (`ChildrenWait`); each child is a record of its own
- * (`<parent id>/<index>`), created `pending`, started as MaxConcurrency allows, and kept as
- * `done` with its output until its siblings end.
+ * (`<parent id>/<index>`), `pending` until MaxConcurrency lets it start (a record written only
+ * if it is still waiting when the transition ends: `Step.deferChildren`), and kept as `done`
+ * with its output until its siblings end.
  */
 import type { Json } from '../json.js';
 import type { MapState, ParallelState } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesErrorName } from '../asl/errors.js';
 import type { ChildrenWait, ThreadRecord } from './types.js';
-import type { Step } from './step.js';
+import type { ChildStart, Step } from './step.js';
 import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
 import { evaluateAssign } from './assign.js';
@@ -21,28 +22,14 @@ export function childId(parentId: string, index: number): string {
   return `${parentId}/${index}`;
 }
 
-/** Writes the children as `pending` records and starts as many as MaxConcurrency allows. */
+/** Starts the children (`pending`), then as many as MaxConcurrency allows. */
 export function startChildren(
   step: Step,
   parent: ThreadRecord,
-  children: { startAt: string; input: Json }[],
+  children: ChildStart[],
   wait: Omit<ChildrenWait, 'kind' | 'total' | 'launched' | 'active' | 'succeeded' | 'failed'>,
 ): void {
-  for (const [index, child] of children.entries()) {
-    step.putThread({
-      id: childId(parent.id, index),
-      parentId: parent.id,
-      index,
-      phase: 'pending',
-      stateName: child.startAt,
-      enteredEventId: 0,
-      lastEventId: 0,
-      enteredTime: step.env.now,
-      input: child.input,
-      retryCounts: [],
-      wait: null,
-    });
-  }
+  step.deferChildren(parent.id, children);
   parent.wait = {
     kind: 'children',
     total: children.length,
@@ -81,7 +68,7 @@ export function launchChild(step: Step, parentId: string): void {
   if (wait.maxConcurrency > 0 && wait.active >= wait.maxConcurrency) return;
   const state = containerOf(step, parent);
   const index = wait.launched;
-  const child = step.peekThread(childId(parentId, index));
+  const child = step.pendingChild(parentId, index);
   if (child === undefined) throw new Error(`missing child ${index} of ${parentId}`);
   wait.launched++;
   wait.active++;
@@ -90,17 +77,23 @@ export function launchChild(step: Step, parentId: string): void {
     previousEventId = step.emit('MapIterationStarted', wait.chainEventId, { index, name: parent.stateName });
   }
   step.putThread(parent);
-  const { phase: _pending, ...running } = child;
-  step.putThread(running);
+  // Running, until the run below enters its first state and replaces the record.
+  const id = childId(parentId, index);
+  step.putThread({
+    id,
+    parentId,
+    index,
+    stateName: child.startAt,
+    enteredEventId: 0,
+    lastEventId: 0,
+    enteredTime: step.env.now,
+    input: child.input,
+    retryCounts: [],
+    wait: null,
+  });
   // Below the run on the stack: the next launch happens once this child blocks or ends.
   step.work.push({ kind: 'launch', parentId });
-  step.work.push({
-    kind: 'run',
-    threadId: child.id,
-    stateName: child.stateName,
-    input: child.input,
-    previousEventId,
-  });
+  step.work.push({ kind: 'run', threadId: id, stateName: child.startAt, input: child.input, previousEventId });
 }
 
 /** A Map iteration that blocked: the next iteration's start follows its last event. */

@@ -1,6 +1,15 @@
 /** The Context Object (`$$` in JSONPath) as AWS shapes it. */
 import type { Json, JsonObject } from '../json.js';
-import type { ExecutionSnapshot, ThreadRecord } from './types.js';
+import type { ExecutionSnapshot } from './types.js';
+
+/** What the context shows of the thread's current state. */
+export interface StateView {
+  stateName: string;
+  enteredTime: number;
+  /** `State.RetryCount`: AWS shows it to Task states only. */
+  retryCount?: number;
+  taskToken?: string;
+}
 
 /**
  * Formatting a date is a large share of a Pass state's cost, and one transition asks for the
@@ -22,13 +31,9 @@ export function isoMillis(epochMs: number): string {
   return iso;
 }
 
-export function buildContext(
-  execution: ExecutionSnapshot,
-  thread: ThreadRecord,
-  extra: { taskToken?: string; retryCount?: boolean } = {},
-): JsonObject {
-  const state: JsonObject = { EnteredTime: isoMillis(thread.enteredTime), Name: thread.stateName };
-  if (extra.retryCount === true) state['RetryCount'] = thread.retryCounts.reduce((sum, n) => sum + n, 0);
+export function buildContext(execution: ExecutionSnapshot, view: StateView): JsonObject {
+  const state: JsonObject = { EnteredTime: isoMillis(view.enteredTime), Name: view.stateName };
+  if (view.retryCount !== undefined) state['RetryCount'] = view.retryCount;
   const executionInfo: JsonObject = {
     Id: execution.executionArn,
     Input: execution.input,
@@ -45,6 +50,6 @@ export function buildContext(
       Name: execution.stateMachineName,
     },
   };
-  if (extra.taskToken !== undefined) context['Task'] = { Token: extra.taskToken } satisfies Json;
+  if (view.taskToken !== undefined) context['Task'] = { Token: view.taskToken } satisfies Json;
   return context;
 }

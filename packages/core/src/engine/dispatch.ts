@@ -4,14 +4,13 @@
  * nothing external (Pass, Choice, Succeed, Fail, an elapsed Wait, whole Map iterations of
  * those) advance inside one transition until every thread blocks or the execution ends.
  */
-import { toJsonText } from '../json.js';
 import type { Retrier, State } from '../asl/definition.js';
 import { assertNever } from '../asl/definition.js';
 import type { ThreadRecord } from './types.js';
 import type { Step, Work } from './step.js';
 import type { Next } from './flow.js';
 import { guarded } from './flow.js';
-import { withInput } from './history.js';
+import { NOT_TRUNCATED, STATE_ENTERED } from './history.js';
 import { childEnded, childFailed, launchChild, noteChildProgress } from './children.js';
 import { runPass } from './states/pass.js';
 import { runTask } from './states/task.js';
@@ -66,9 +65,10 @@ function run(step: Step, threadId: string, start: NonNullable<Next>): void {
 
 function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNullable<Next>): Next {
   const state = step.stateNamed(next.stateName);
-  const entered = step.emit(`${state.Type}StateEntered`, next.previousEventId, {
+  const entered = step.emit(STATE_ENTERED[state.Type], next.previousEventId, {
     name: next.stateName,
-    ...withInput(toJsonText(next.input)),
+    input: step.jsonText(next.input),
+    inputDetails: NOT_TRUNCATED,
   });
   const thread: ThreadRecord = {
     id: previous.id,

@@ -9,7 +9,7 @@ import type { Failure } from '../asl/errors.js';
 import { StatesError, StatesErrorName, errorEqualsMatches, failureOf, isUncatchable } from '../asl/errors.js';
 import type { ThreadRecord } from './types.js';
 import type { Step } from './step.js';
-import { withOutput } from './history.js';
+import { NOT_TRUNCATED, STATE_EXITED, withOutput } from './history.js';
 import { applyResultPath } from './io.js';
 import { EvaluationError, outputAndAssign, statesBinding, usesJsonata } from './jsonata-io.js';
 import { assignedDetails, evaluateAssign } from './assign.js';
@@ -80,14 +80,18 @@ export function exitState(
   next: string | undefined,
   assigned?: JsonObject,
 ): Next {
-  const text = toJsonText(output);
+  const text = step.jsonText(output);
   checkPayloadSize(step, thread, text);
-  const details: Record<string, Json> = { name: thread.stateName, ...withOutput(text) };
+  const details: Record<string, Json> = {
+    name: thread.stateName,
+    output: text,
+    outputDetails: NOT_TRUNCATED,
+  };
   if (assigned !== undefined) {
     Object.assign(details, assignedDetails(assigned));
     thread.variables = { ...thread.variables, ...assigned };
   }
-  const exited = step.emit(`${state.Type}StateExited`, thread.lastEventId, details);
+  const exited = step.emit(STATE_EXITED[state.Type], thread.lastEventId, details);
   thread.lastEventId = exited;
   step.putThread(thread);
   if (next !== undefined) return { stateName: next, input: output, previousEventId: exited };
@@ -112,11 +116,16 @@ export function checkPayloadSize(step: Step, thread: ThreadRecord, text: string)
  */
 export function endThread(step: Step, thread: ThreadRecord, output: Json): void {
   if (thread.parentId === null) {
-    step.emit('ExecutionSucceeded', thread.lastEventId, withOutput(toJsonText(output)));
+    step.emit('ExecutionSucceeded', thread.lastEventId, withOutput(step.jsonText(output)));
     step.close('SUCCEEDED', { output });
     return;
   }
-  step.putThread({ ...thread, wait: null, phase: 'done', output });
+  // Changed in place: `exitState` just put this record, so it is the engine's own. A copy per
+  // Map iteration was ≈ 7% of the Map benchmark.
+  thread.wait = null;
+  thread.phase = 'done';
+  thread.output = output;
+  step.putThread(thread);
   step.work.push({ kind: 'childEnded', childId: thread.id });
 }
 

@@ -2,14 +2,38 @@
  * History event types and the `…EventDetails` member each one fills, as the service model
  * names them. Types not listed carry no details.
  */
-const STATE_TYPES = ['Choice', 'Fail', 'Map', 'Parallel', 'Pass', 'Succeed', 'Task', 'Wait'] as const;
+import type { StateType } from '../asl/definition.js';
 
 const MEMBERS = new Map<string, string>();
 
-for (const type of STATE_TYPES) {
-  MEMBERS.set(`${type}StateEntered`, 'stateEnteredEventDetails');
-  MEMBERS.set(`${type}StateExited`, 'stateExitedEventDetails');
-}
+/**
+ * `…StateEntered`/`…StateExited` per state type, as constants: a type built with a template
+ * literal for every event is a new string that the members lookup must flatten and hash
+ * (`detailsMemberFor` was ≈ 5% of the flow benchmark's engine time).
+ */
+export const STATE_ENTERED: Readonly<Record<StateType, string>> = {
+  Choice: 'ChoiceStateEntered',
+  Fail: 'FailStateEntered',
+  Map: 'MapStateEntered',
+  Parallel: 'ParallelStateEntered',
+  Pass: 'PassStateEntered',
+  Succeed: 'SucceedStateEntered',
+  Task: 'TaskStateEntered',
+  Wait: 'WaitStateEntered',
+};
+export const STATE_EXITED: Readonly<Record<StateType, string>> = {
+  Choice: 'ChoiceStateExited',
+  Fail: 'FailStateExited',
+  Map: 'MapStateExited',
+  Parallel: 'ParallelStateExited',
+  Pass: 'PassStateExited',
+  Succeed: 'SucceedStateExited',
+  Task: 'TaskStateExited',
+  Wait: 'WaitStateExited',
+};
+
+for (const type of Object.values(STATE_ENTERED)) MEMBERS.set(type, 'stateEnteredEventDetails');
+for (const type of Object.values(STATE_EXITED)) MEMBERS.set(type, 'stateExitedEventDetails');
 
 for (const [type, member] of [
   ['ExecutionStarted', 'executionStartedEventDetails'],
@@ -49,11 +73,18 @@ export function detailsMemberFor(type: string): string | undefined {
   return MEMBERS.get(type);
 }
 
-/** The payload members AWS writes (never truncated here: payloads are bounded by the data limit). */
-export function withInput(text: string): { input: string; inputDetails: { truncated: boolean } } {
-  return { input: text, inputDetails: { truncated: false } };
+/**
+ * `…Details` of a payload member: never truncated here (payloads are bounded by the data
+ * limit). One frozen object shared by every event: a store that keeps events in memory keeps
+ * one object fewer per payload (a quarter of the objects a Pass state's events hold).
+ */
+export const NOT_TRUNCATED: Readonly<{ truncated: false }> = Object.freeze({ truncated: false });
+
+/** The payload members AWS writes. */
+export function withInput(text: string): { input: string; inputDetails: Readonly<{ truncated: false }> } {
+  return { input: text, inputDetails: NOT_TRUNCATED };
 }
 
-export function withOutput(text: string): { output: string; outputDetails: { truncated: boolean } } {
-  return { output: text, outputDetails: { truncated: false } };
+export function withOutput(text: string): { output: string; outputDetails: Readonly<{ truncated: false }> } {
+  return { output: text, outputDetails: NOT_TRUNCATED };
 }

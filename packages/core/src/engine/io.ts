@@ -18,7 +18,8 @@ export interface IoFields {
 }
 
 export interface IoEnv {
-  context: Json;
+  /** The Context Object, built on first use. */
+  context: () => Json;
   /** Workflow variables visible to the thread (its own scope, then enclosing ones). */
   variables: VariableLookup;
   intrinsic: (expression: string, resolvePath: (path: string) => Json) => Json;

@@ -38,7 +38,7 @@ export function statesBinding(
   thread: ThreadRecord,
   extra: { result?: Json; errorOutput?: Json } = {},
 ): StatesBinding {
-  return { input: thread.input, context: step.ioEnv(thread).context, ...extra };
+  return { input: thread.input, context: step.ioEnv(thread).context(), ...extra };
 }
 
 function jsonataEnv(step: Step, thread: ThreadRecord, states: StatesBinding): JsonataEnv {

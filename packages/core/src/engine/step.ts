@@ -3,7 +3,7 @@
  * events and effects produced so far, and the execution row's new values. State handlers act
  * through it; `transition()` turns it into a TransitionResult.
  */
-import type { Json } from '../json.js';
+import type { Json, JsonObject } from '../json.js';
 import { toJsonText } from '../json.js';
 import type { State, StateMachineDefinition } from '../asl/definition.js';
 import { evaluateIntrinsic } from '../asl/intrinsics.js';
@@ -20,6 +20,7 @@ import type {
   TimerRecord,
   TransitionResult,
 } from './types.js';
+import type { StateView } from './context.js';
 import { buildContext } from './context.js';
 import type { IoEnv } from './io.js';
 import { detailsMemberFor } from './history.js';
@@ -31,6 +32,9 @@ export interface EngineLimits {
   /** Largest state output, in UTF-8 bytes, before States.DataLimitExceeded (AWS: 256 KiB). */
   maxPayloadBytes: number;
 }
+
+const NOTHING = Symbol('nothing');
+const NO_IDS: ReadonlySet<string> = new Set();
 
 export const DEFAULT_LIMITS: EngineLimits = { maxHistoryEvents: 25_000, maxPayloadBytes: 262_144 };
 
@@ -48,26 +52,46 @@ export type Work =
   | { kind: 'childEnded'; childId: string }
   | { kind: 'childFailed'; childId: string; error: string | null; cause: string | null };
 
+/** Where a Parallel branch or Map iteration starts, and its input. */
+export interface ChildStart {
+  startAt: string;
+  input: Json;
+}
+
 export class Step {
   readonly events: HistoryEvent[] = [];
   readonly effects: Effect[] = [];
   readonly work: Work[] = [];
   private readonly threads: Map<string, ThreadRecord>;
+  /** Ids put in this transition: their records are the engine's own (see `thread`). */
   private readonly changed = new Set<string>();
   private readonly deleted = new Set<string>();
+  /** Ids of the records the transition was given: the ones a store holds. */
+  private readonly stored: ReadonlySet<string>;
+  /**
+   * Branches and iterations started in this transition that have no record yet, by parent id
+   * (see `deferChildren`).
+   */
+  private unwritten: Map<string, readonly ChildStart[]> | undefined;
   private nextEventId: number;
   private status: ExecutionStatus;
   private finish: Pick<ExecutionPatch, 'output' | 'error' | 'cause' | 'stopDate'> = {};
   private counter = 0;
+  /** The value `jsonText` last wrote, and its text. */
+  private textOf: Json | typeof NOTHING = NOTHING;
+  private text = '';
 
   constructor(
     readonly definition: StateMachineDefinition,
     readonly execution: ExecutionSnapshot,
-    threads: ReadonlyMap<string, ThreadRecord>,
+    threads: readonly ThreadRecord[],
     readonly env: EngineEnvironment,
     readonly limits: EngineLimits,
   ) {
-    this.threads = new Map(threads);
+    this.threads = new Map();
+    for (const thread of threads) this.threads.set(thread.id, thread);
+    // Most transitions (every StartExecution) are given no records: no set to build.
+    this.stored = threads.length === 0 ? NO_IDS : new Set(this.threads.keys());
     this.nextEventId = execution.nextEventId;
     this.status = execution.status;
   }
@@ -85,16 +109,29 @@ export class Step {
 
   emitUnchecked(type: string, previousEventId: number, details?: Record<string, Json>): number {
     const id = this.nextEventId++;
-    const event: HistoryEvent = { id, previousEventId, timestamp: this.env.now, type };
-    if (details !== undefined) {
-      const member = detailsMemberFor(type);
-      if (member !== undefined) {
-        event.detailsMember = member;
-        event.details = details;
-      }
-    }
-    this.events.push(event);
+    const member = details === undefined ? undefined : detailsMemberFor(type);
+    // One literal per shape, rather than members added afterwards: no shape transitions.
+    this.events.push(
+      member === undefined || details === undefined
+        ? { id, previousEventId, timestamp: this.env.now, type }
+        : { id, previousEventId, timestamp: this.env.now, type, detailsMember: member, details },
+    );
     return id;
+  }
+
+  /**
+   * JSON text of a value, remembering the last one: a state's output is written in its
+   * …StateExited and again as the next state's input in …StateEntered (and as the execution's
+   * output), always the same object. JSON values are never changed in place in the engine,
+   * so the same object has the same text. Halves the flow benchmark's JSON.stringify work,
+   * which was ≈ 35% of its engine time.
+   */
+  jsonText(value: Json): string {
+    if (value !== this.textOf) {
+      this.text = flat(toJsonText(value));
+      this.textOf = value;
+    }
+    return this.text;
   }
 
   /** A fresh id, unique across transitions (the nonce is new each time). */
@@ -162,6 +199,55 @@ export class Step {
       this.releaseWait(thread.wait);
       this.deleteThread(thread.id);
     }
+    for (const id of [...(this.unwritten?.keys() ?? [])]) {
+      if (id === parentId || id.startsWith(prefix)) this.unwritten?.delete(id);
+    }
+  }
+
+  /**
+   * A Parallel's branches or a Map's iterations, started: each is a `pending` record until it
+   * is launched. Most are launched (and a Pass-only iteration also finished) within the same
+   * transition, so the records are written only for those still unlaunched when the
+   * transition ends (`result`); `pendingChild` answers for both kinds. Writing every one up
+   * front and replacing it at once cost ≈ 10% of the Map benchmark.
+   */
+  deferChildren(parentId: string, children: readonly ChildStart[]): void {
+    (this.unwritten ??= new Map()).set(parentId, children);
+  }
+
+  /** Where a child not launched yet starts, and with what input. */
+  pendingChild(parentId: string, index: number): ChildStart | undefined {
+    const deferred = this.unwritten?.get(parentId);
+    if (deferred !== undefined) return deferred[index];
+    const record = this.threads.get(`${parentId}/${index}`);
+    return record?.phase === 'pending' ? { startAt: record.stateName, input: record.input } : undefined;
+  }
+
+  /** The `pending` records of deferred children that were not launched in this transition. */
+  private writeDeferredChildren(): void {
+    if (this.unwritten === undefined) return;
+    for (const [parentId, children] of this.unwritten) {
+      const wait = this.threads.get(parentId)?.wait;
+      if (wait?.kind !== 'children') continue;
+      for (let index = wait.launched; index < children.length; index++) {
+        const child = children[index];
+        if (child === undefined) continue;
+        this.putThread({
+          id: `${parentId}/${index}`,
+          parentId,
+          index,
+          phase: 'pending',
+          stateName: child.startAt,
+          enteredEventId: 0,
+          lastEventId: 0,
+          enteredTime: this.env.now,
+          input: child.input,
+          retryCounts: [],
+          wait: null,
+        });
+      }
+    }
+    this.unwritten = undefined;
   }
 
   /** Whatever a thread being ended was waiting on goes with it: task, timers, Map Run. */
@@ -190,14 +276,18 @@ export class Step {
   }
 
   /**
-   * A private copy of the thread: handlers change it and hand it back with `putThread`. Only
-   * what handlers change in place is copied (the record, its wait, its retry counts); JSON
-   * values (input, output, variables, a task's input) are never changed in place, so they are
-   * shared. A deep copy here made a Map over n items cost O(n²): the parent's input holds them.
+   * The thread, to change: handlers change it and hand it back with `putThread`. A record
+   * already put in this transition is the engine's own and is answered as it is (a Map's
+   * parent is taken this way two or three times per iteration: copying it each time was ≈ 8%
+   * of the Map benchmark). Any other is copied, so that the caller's records are never
+   * changed: only what handlers change in place is copied (the record, its wait, its retry
+   * counts); JSON values (input, output, variables, a task's input) are never changed in
+   * place, so they are shared. A deep copy here made a Map over n items cost O(n²).
    */
   thread(id: string): ThreadRecord | undefined {
     const thread = this.threads.get(id);
     if (thread === undefined) return undefined;
+    if (this.changed.has(id)) return thread;
     return {
       ...thread,
       retryCounts: [...thread.retryCounts],
@@ -218,7 +308,9 @@ export class Step {
   deleteThread(id: string): void {
     this.threads.delete(id);
     this.changed.delete(id);
-    this.deleted.add(id);
+    // A record created in this transition was never stored: nothing to delete (a Map's
+    // iterations that start and end in one transition would list every item).
+    if (this.stored.has(id)) this.deleted.add(id);
   }
 
   /** State names are unique across a whole definition, nested ones included, so one index serves. */
@@ -233,10 +325,13 @@ export class Step {
   }
 
   ioEnv(thread: ThreadRecord, extra: { taskToken?: string } = {}): IoEnv {
-    // AWS shows State.RetryCount only to Task states.
-    const retryCount = this.stateOf(thread).Type === 'Task';
+    // The context is built on first use (most states never read `$$`), from the thread as it
+    // is now. Building it for every state was ≈ 10% of the flow benchmark's engine time.
+    const view: StateView = { stateName: thread.stateName, enteredTime: thread.enteredTime, ...extra };
+    if (this.stateOf(thread).Type === 'Task') view.retryCount = sum(thread.retryCounts);
+    let context: JsonObject | undefined;
     return {
-      context: buildContext(this.execution, thread, { ...extra, retryCount }),
+      context: () => (context ??= buildContext(this.execution, view)),
       variables: (name) => this.variable(thread, name),
       intrinsic: (expression, resolvePath) =>
         evaluateIntrinsic(expression, resolvePath, { random: () => this.random(), uuid: () => this.uuid() }),
@@ -260,7 +355,7 @@ export class Step {
   ): void {
     this.status = status;
     this.finish = { stopDate: this.env.now };
-    if (closing.output !== undefined) this.finish.output = toJsonText(closing.output);
+    if (closing.output !== undefined) this.finish.output = this.jsonText(closing.output);
     if (closing.error !== undefined) this.finish.error = closing.error;
     if (closing.cause !== undefined) this.finish.cause = closing.cause;
     // Every thread, task and timer of a closed execution goes: tokens stop being valid at once.
@@ -273,6 +368,7 @@ export class Step {
   }
 
   result(): TransitionResult {
+    this.writeDeferredChildren();
     const execution: ExecutionPatch = { status: this.status, nextEventId: this.nextEventId, ...this.finish };
     const threadsPut: ThreadRecord[] = [];
     for (const id of this.changed) {
@@ -288,6 +384,24 @@ export class Step {
       effects: this.effects,
     };
   }
+}
+
+/**
+ * V8's JSON.stringify answers a text longer than a few dozen characters as a rope (a tree of
+ * string pieces). These texts go into history events, which stores keep: flattened once, a
+ * 200-character text is one string of ≈ 250 bytes instead of a tree of ≈ 360 bytes in several
+ * objects, which the garbage collector copies as long as it lives. Reading a text as a number
+ * makes V8 flatten it in place (it parses only flat strings).
+ */
+function flat(text: string): string {
+  if (text.length > 32) Number(text);
+  return text;
+}
+
+function sum(counts: readonly number[]): number {
+  let total = 0;
+  for (const n of counts) total += n;
+  return total;
 }
 
 export function executionTimeoutTimerId(execution: ExecutionSnapshot): string {

@@ -23,7 +23,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { ApiError, internalFailure, jsonSyntaxError, serialization, unknownOperation } from './errors.js';
+import {
+  ApiError,
+  internalFailure,
+  jsonSyntaxError,
+  serialization,
+  serviceUnavailable,
+  unknownOperation,
+} from './errors.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import { getOperation, serviceModel } from './service-model.js';
 import { validateInput } from './validate.js';
 
@@ -49,9 +57,20 @@ export type Authenticator = (req: IncomingMessage, body: Buffer) => void | Promi
 /** Today's policy: any or no `Authorization` header is accepted. */
 export const acceptAnySignature: Authenticator = () => {};
 
+/**
+ * Operations outside the AWS model (the console's, `StepwiseConsole.<Op>`): same protocol and
+ * error shapes, but no model validation; their handlers check their own input.
+ */
+export interface ApiExtension {
+  /** Without the dot, e.g. `StepwiseConsole`. */
+  targetPrefix: string;
+  operations: Partial<Record<string, OperationHandler>>;
+}
+
 export interface ApiHandlerOptions {
-  /** Serves everything that is not a POST (the console, later). Without it those get 405. */
+  /** Serves everything that is not a POST (the console's files). Without it those get 405. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  extensions?: ApiExtension[];
   authenticate?: Authenticator;
   maxBodyBytes?: number;
   /** Where unexpected handler errors are reported; stderr by default. */
@@ -107,6 +126,14 @@ export function createApiHandler(
     let operation: string | undefined;
     try {
       await authenticate(req, body);
+      const extension = findExtension(req.headers['x-amz-target'], options.extensions);
+      if (extension !== undefined) {
+        operation = extension.operation;
+        const handler = extension.handler;
+        if (handler === undefined) throw unknownOperation(`Unknown operation ${extension.target}`);
+        send(res, requestId, 200, await handler(parseBody(body), ctx));
+        return;
+      }
       operation = parseTarget(req.headers['x-amz-target'], targetPrefix);
       const handler = operations[operation];
       if (handler === undefined) {
@@ -119,6 +146,12 @@ export function createApiHandler(
     } catch (error) {
       if (error instanceof ApiError) {
         send(res, requestId, error.status, error.toBody());
+      } else if (error instanceof StoreUnavailableError) {
+        // The database is away (PostgreSQL restarting, a network cut): a retryable 503, which
+        // SDKs retry with back-off; the store reconnects by itself.
+        console.error(`stepwise: ${operation ?? 'request'} failed: ${error.message}`);
+        const unavailable = serviceUnavailable();
+        send(res, requestId, unavailable.status, unavailable.toBody());
       } else {
         logError(error, { requestId, operation });
         const failure = internalFailure();
@@ -155,6 +188,23 @@ function parseTarget(header: string | string[] | undefined, prefix: string): str
     throw unknownOperation(`Unknown operation ${header}`);
   }
   return operation;
+}
+
+function findExtension(
+  header: string | string[] | undefined,
+  extensions: ApiExtension[] | undefined,
+): { target: string; operation: string; handler: OperationHandler | undefined } | undefined {
+  if (typeof header !== 'string') return undefined;
+  for (const extension of extensions ?? []) {
+    const prefix = `${extension.targetPrefix}.`;
+    if (!header.startsWith(prefix)) continue;
+    const operation = header.slice(prefix.length);
+    const handler = Object.hasOwn(extension.operations, operation)
+      ? extension.operations[operation]
+      : undefined;
+    return { target: header, operation, handler };
+  }
+  return undefined;
 }
 
 function parseBody(body: Buffer): Record<string, unknown> {

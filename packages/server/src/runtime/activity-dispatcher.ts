@@ -1,9 +1,10 @@
 /**
- * GetActivityTask long polls. A waiting poll is a map entry and one timer, never a loop: when
- * a task is queued the runtime calls `notify`, which hands queued tasks to waiting pollers
- * oldest first. Handing over is an engine transition (ActivityStarted) committed before the
- * poller is answered, so each task goes to exactly one poller; a poller whose connection has
- * gone is skipped before the hand-over, which leaves the task queued for the next one.
+ * GetActivityTask long polls. A waiting poll is a map entry and one timer, never a loop. The
+ * runtime offers each task it queued once the commit is done, and the dispatcher hands tasks
+ * to waiting pollers oldest first, several at once. Handing over is an engine transition
+ * (ActivityStarted) committed before the poller is answered, so each task goes to exactly one
+ * poller (the transition's version check settles any race); a poller whose connection has gone
+ * is skipped before the hand-over, which leaves the task for the next one.
  */
 import type { ActivityTaskRecord } from '@stepwise/core';
 import type { Store } from '../store/types.js';
@@ -32,12 +33,40 @@ interface Waiter {
   claimed: boolean;
   /** The hold time ended (or the server is closing) while claimed: answer empty if the claim fails. */
   expired: boolean;
+  /** epoch ms when the poll arrived. */
+  since: number;
 }
+
+/** A poll waiting now, as the console shows it. */
+export interface WaitingPoller {
+  workerName?: string;
+  /** epoch ms when the poll arrived. */
+  since: number;
+}
+
+/**
+ * Offered tasks kept in memory per activity, at most. Beyond it the store is read instead, so a
+ * large backlog with no pollers does not hold every task's input in memory twice.
+ */
+const MAX_KNOWN_TASKS = 1024;
 
 export class ActivityDispatcher {
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly draining = new Map<string, Promise<void>>();
-  private readonly redrain = new Set<string>();
+  /**
+   * Tasks this process saw queued (the runtime offers them after their commit), oldest first.
+   * They are handed out without a store read, to several pollers at once, so that their
+   * ActivityStarted commits can share one store transaction (group commit).
+   */
+  private readonly known = new Map<string, ActivityTaskRecord[]>();
+  /** Activities whose store may hold queued tasks `known` lacks: a restart, another node, an overflow. */
+  private readonly unknown = new Set<string>();
+  /** Tokens whose ActivityStarted is committing: never handed out twice meanwhile. */
+  private readonly starting = new Set<string>();
+  /** Activities with a store look-up in flight (one at a time: the store answers the oldest task). */
+  private readonly looking = new Set<string>();
+  /** A look-up was asked for while one was in flight: look again when it ends. */
+  private readonly relook = new Set<string>();
+  private readonly work = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -51,6 +80,21 @@ export class ActivityDispatcher {
     return this.waiters.get(activityArn)?.length ?? 0;
   }
 
+  /** Activities with polls waiting now (a shared store's fallback re-check goes through these). */
+  waitingActivities(): string[] {
+    return [...this.waiters.keys()];
+  }
+
+  /** The polls waiting now for an activity, oldest first (the console's activities page). */
+  waitingPollers(activityArn: string): WaitingPoller[] {
+    return (this.waiters.get(activityArn) ?? [])
+      .filter((waiter) => !waiter.done)
+      .map((waiter) => ({
+        since: waiter.since,
+        ...(waiter.request.workerName !== undefined ? { workerName: waiter.request.workerName } : {}),
+      }));
+  }
+
   poll(request: PollRequest): Promise<HandedTask | undefined> {
     if (this.closed || request.signal.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
@@ -60,62 +104,149 @@ export class ActivityDispatcher {
         done: false,
         claimed: false,
         expired: false,
+        since: Date.now(),
         timer: setTimeout(() => this.expire(waiter), this.holdMs),
       };
       request.signal.addEventListener('abort', () => this.finish(waiter, undefined), { once: true });
       const queue = this.waiters.get(request.activityArn) ?? [];
       queue.push(waiter);
       this.waiters.set(request.activityArn, queue);
-      this.notify(request.activityArn);
+      // With no task known, the store is asked: a task may have been queued before this process
+      // started, or by another process.
+      this.pump(request.activityArn, true);
     });
   }
 
-  /** A task was queued for this activity (or a poller arrived): hand out what can be handed out. */
-  notify(activityArn: string): void {
-    if (this.draining.has(activityArn)) {
-      this.redrain.add(activityArn);
-      return;
+  /** A commit queued this task: hand it to a waiting poller, or keep it for the next one. */
+  offer(task: ActivityTaskRecord): void {
+    const list = this.known.get(task.activityArn) ?? [];
+    // Bounded, as a backlog with no pollers may be large: the store keeps the rest.
+    if (list.length >= MAX_KNOWN_TASKS) this.unknown.add(task.activityArn);
+    else {
+      list.push(task);
+      this.known.set(task.activityArn, list);
     }
-    const run = this.drain(activityArn)
-      .catch((error: unknown) => console.error('stepwise: activity hand-over failed:', error))
-      .finally(() => {
-        this.draining.delete(activityArn);
-        if (this.redrain.delete(activityArn)) this.notify(activityArn);
-      });
-    this.draining.set(activityArn, run);
+    this.pump(task.activityArn, false);
   }
 
-  private async drain(activityArn: string): Promise<void> {
-    const skipped = new Set<string>();
-    for (;;) {
-      const waiter = this.nextLiveWaiter(activityArn);
-      if (waiter === undefined) return;
-      const task = await this.store.nextQueuedTask(activityArn);
-      if (task === undefined || skipped.has(task.token)) return;
-      if (waiter.done || !waiter.request.isConnected()) {
-        this.finish(waiter, undefined);
-        continue;
-      }
-      // From here the task is this poller's: its hold time or a shutdown must not answer it
-      // empty while ActivityStarted commits, or the task would be started with nobody holding it.
-      waiter.claimed = true;
-      let started: boolean;
-      try {
-        started = await this.startTask(task, waiter.request.workerName);
-      } finally {
-        waiter.claimed = false;
-      }
-      if (!started) {
-        skipped.add(task.token);
-        if (waiter.expired) this.finish(waiter, undefined);
-        continue;
-      }
-      if (!waiter.done) {
-        this.finish(waiter, { taskToken: task.token, input: task.input });
-      }
-      // A waiter whose connection closed during the commit has lost the token, as on AWS: the
-      // task stays started until its timeout or heartbeat expires.
+  /** The store may hold queued tasks for this activity that this dispatcher was not offered. */
+  notify(activityArn: string): void {
+    this.unknown.add(activityArn);
+    this.pump(activityArn, false);
+  }
+
+  /**
+   * Pairs free pollers (oldest first) with known tasks (oldest first), each hand-over running
+   * concurrently; asks the store when it may hold tasks not known here (first, so that older
+   * tasks are not starved by a steady stream of new ones) or when pollers are left over.
+   */
+  private pump(activityArn: string, lookInStore: boolean): void {
+    if (this.unknown.has(activityArn)) {
+      this.lookUp(activityArn);
+      this.handKnown(activityArn);
+      return;
     }
+    this.handKnown(activityArn);
+    if (lookInStore && this.nextFreeWaiter(activityArn) !== undefined) this.lookUp(activityArn);
+  }
+
+  private handKnown(activityArn: string): void {
+    for (;;) {
+      const list = this.known.get(activityArn);
+      if (list === undefined || list.length === 0) return;
+      const waiter = this.nextFreeWaiter(activityArn);
+      if (waiter === undefined) return;
+      const task = list.shift();
+      if (list.length === 0) this.known.delete(activityArn);
+      if (task !== undefined && !this.starting.has(task.token)) this.handOver(waiter, task, false);
+    }
+  }
+
+  /**
+   * Reads the oldest queued task from the store for the oldest free poller, which is claimed
+   * meanwhile. The store answers the same task until its ActivityStarted commits, so store
+   * hand-overs go one at a time; the next look-up follows when the hand-over ends.
+   */
+  private lookUp(activityArn: string): void {
+    if (this.looking.has(activityArn)) {
+      this.relook.add(activityArn);
+      return;
+    }
+    const waiter = this.nextFreeWaiter(activityArn);
+    if (waiter === undefined) return;
+    waiter.claimed = true;
+    this.looking.add(activityArn);
+    const ended = (): void => {
+      this.looking.delete(activityArn);
+      waiter.claimed = false;
+      if (waiter.expired) this.finish(waiter, undefined);
+    };
+    this.track(
+      this.store.nextQueuedTask(activityArn).then(
+        (task) => {
+          ended();
+          // A notify during the look-up may be about a task the read did not see yet.
+          const again = this.relook.delete(activityArn);
+          if (task === undefined) {
+            if (!again) this.unknown.delete(activityArn);
+          } else if (!this.starting.has(task.token)) {
+            this.forget(task);
+            const free = waiter.done ? this.nextFreeWaiter(activityArn) : waiter;
+            if (free !== undefined && free.request.isConnected()) this.handOver(free, task, true);
+          }
+          // A task being started blocks the store's queue: its hand-over's end looks again (looking
+          // again now would only read the same task, and spin until that commit lands).
+          if (again) this.pump(activityArn, true);
+          else this.handKnown(activityArn);
+        },
+        (error: unknown) => {
+          ended();
+          this.relook.delete(activityArn);
+          console.error('stepwise: activity hand-over failed:', error);
+        },
+      ),
+    );
+  }
+
+  /**
+   * Commits ActivityStarted for the task, then answers the poller. From the claim on, the task
+   * is this poller's: its hold time or a shutdown must not answer it empty while the commit
+   * runs, or the task would be started with nobody holding it.
+   */
+  private handOver(waiter: Waiter, task: ActivityTaskRecord, fromStore: boolean): void {
+    waiter.claimed = true;
+    this.starting.add(task.token);
+    const ended = (): void => {
+      this.starting.delete(task.token);
+      waiter.claimed = false;
+    };
+    this.track(
+      this.startTask(task, waiter.request.workerName).then(
+        (started) => {
+          ended();
+          if (started) {
+            // A waiter whose connection closed during the commit has lost the token, as on AWS:
+            // the task stays started until its timeout or heartbeat expires.
+            this.finish(waiter, { taskToken: task.token, input: task.input });
+          } else if (waiter.expired) this.finish(waiter, undefined);
+          this.pump(task.activityArn, fromStore);
+        },
+        (error: unknown) => {
+          ended();
+          if (waiter.expired) this.finish(waiter, undefined);
+          // The task may still be queued: the next poll or notify finds it in the store. No
+          // retry from here, which would spin on a failing store.
+          this.unknown.add(task.activityArn);
+          console.error('stepwise: activity hand-over failed:', error);
+        },
+      ),
+    );
+  }
+
+  private forget(task: ActivityTaskRecord): void {
+    const list = this.known.get(task.activityArn);
+    const index = list?.findIndex((t) => t.token === task.token) ?? -1;
+    if (list !== undefined && index >= 0) list.splice(index, 1);
   }
 
   /** The hold time is over: answer empty, unless a hand-over to this poller is committing. */
@@ -124,13 +255,18 @@ export class ActivityDispatcher {
     else this.finish(waiter, undefined);
   }
 
-  private nextLiveWaiter(activityArn: string): Waiter | undefined {
+  /** The oldest poller that is connected and not claimed; gone ones are answered on the way. */
+  private nextFreeWaiter(activityArn: string): Waiter | undefined {
     const queue = this.waiters.get(activityArn);
-    while (queue !== undefined && queue.length > 0) {
-      const head = queue[0];
-      if (head !== undefined && !head.done && head.request.isConnected()) return head;
-      queue.shift();
-      if (head !== undefined) this.finish(head, undefined);
+    if (queue === undefined) return undefined;
+    let i = 0;
+    while (i < queue.length) {
+      const waiter = queue[i];
+      if (waiter === undefined) return undefined;
+      if (waiter.claimed) i++;
+      else if (!waiter.done && waiter.request.isConnected()) return waiter;
+      else if (waiter.done) queue.splice(i, 1);
+      else this.finish(waiter, undefined);
     }
     return undefined;
   }
@@ -148,6 +284,13 @@ export class ActivityDispatcher {
     waiter.resolve(task);
   }
 
+  private track(work: Promise<void>): void {
+    const tracked: Promise<void> = work
+      .catch((error: unknown) => console.error('stepwise: activity hand-over failed:', error))
+      .finally(() => this.work.delete(tracked));
+    this.work.add(tracked);
+  }
+
   /**
    * Answers every open poll empty (graceful shutdown) and waits for hand-overs in flight; a poll
    * whose hand-over is committing gets its task.
@@ -157,6 +300,6 @@ export class ActivityDispatcher {
     for (const queue of [...this.waiters.values()]) {
       for (const waiter of [...queue]) this.expire(waiter);
     }
-    await Promise.allSettled([...this.draining.values()]);
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
   }
 }

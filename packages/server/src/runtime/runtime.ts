@@ -25,7 +25,7 @@ import type {
   TransitionCommit,
 } from '../store/types.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
-import type { HandedTask, PollRequest } from './activity-dispatcher.js';
+import type { HandedTask, PollRequest, WaitingPoller } from './activity-dispatcher.js';
 import { DefinitionCache } from './definitions.js';
 import type { LoadedDefinition } from './definitions.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -44,6 +44,14 @@ export type DeliverOutcome =
   | { kind: 'applied'; execution: ExecutionRecord }
   | { kind: 'rejected'; rejection: Rejection; execution: ExecutionRecord }
   | { kind: 'missing' };
+
+/**
+ * On a store several nodes share: how often waiting polls re-check the queue in case a task
+ * notification from another node was lost, and how often timers are re-checked (another node's
+ * timers are only this node's business once that node has died and their lease has passed).
+ */
+const SHARED_POLL_RECHECK_MS = 2000;
+const SHARED_TIMER_RECHECK_MS = 1000;
 
 /** Commits that lose a version race are recomputed; more than this means something is wrong. */
 const MAX_ATTEMPTS = 8;
@@ -77,6 +85,7 @@ export class Runtime {
   private readonly closeWaiters = new Map<string, ((execution: ExecutionRecord) => void)[]>();
   private readonly limits: EngineLimits;
   private readonly now: () => number;
+  private pollRecheck: NodeJS.Timeout | undefined;
 
   constructor(options: RuntimeOptions) {
     this.store = options.store;
@@ -93,7 +102,21 @@ export class Runtime {
       deliver: (executionArn, event) => this.deliver(executionArn, event),
       now: () => this.now(),
     });
-    this.timers = new TimerService(this.store, async (timer) => this.fireTimer(timer), this.now);
+    // A store that reports other nodes' queued tasks is shared: listen, and re-check slowly.
+    const shared = this.store.onTaskQueued !== undefined;
+    this.timers = new TimerService(
+      this.store,
+      async (timer) => this.fireTimer(timer),
+      this.now,
+      shared ? SHARED_TIMER_RECHECK_MS : undefined,
+    );
+    if (shared) {
+      this.store.onTaskQueued?.((activityArn) => this.dispatcher.notify(activityArn));
+      this.pollRecheck = setInterval(() => {
+        for (const activityArn of this.dispatcher.waitingActivities()) this.dispatcher.notify(activityArn);
+      }, SHARED_POLL_RECHECK_MS);
+      this.pollRecheck.unref();
+    }
   }
 
   /** Re-arms timers, hands out tasks queued before a restart, resumes Map Runs. */
@@ -106,6 +129,7 @@ export class Runtime {
 
   /** Open polls are answered empty, transitions in flight finish; the caller closes the store. */
   async close(): Promise<void> {
+    if (this.pollRecheck !== undefined) clearInterval(this.pollRecheck);
     this.timers.close();
     await this.dispatcher.close();
     await Promise.allSettled([...this.inflight]);
@@ -125,6 +149,11 @@ export class Runtime {
 
   waitingPollers(activityArn: string): number {
     return this.dispatcher.waitingCount(activityArn);
+  }
+
+  /** The polls waiting now for an activity, with their worker names (the console). */
+  waitingPollerList(activityArn: string): WaitingPoller[] {
+    return this.dispatcher.waitingPollers(activityArn);
   }
 
   /** Definition checks at create/update time share the engine's parser through this cache. */
@@ -293,7 +322,7 @@ export class Runtime {
       }
     }
     for (const task of commit.tasksPut) {
-      if (task.status === 'queued') this.dispatcher.notify(task.activityArn);
+      if (task.status === 'queued') this.dispatcher.offer(task);
     }
     for (const timer of commit.timersPut) this.timers.schedule(timer.dueAt);
   }
@@ -319,7 +348,11 @@ export class Runtime {
 
   private track<T>(work: Promise<T>): Promise<T> {
     this.inflight.add(work);
-    void work.finally(() => this.inflight.delete(work)).catch(() => undefined);
+    // One reaction for both outcomes (`finally` + `catch` made three promises per transition).
+    const forget = (): void => {
+      this.inflight.delete(work);
+    };
+    void work.then(forget, forget);
     return work;
   }
 }
@@ -372,6 +405,8 @@ function toCommit(
     tasksDeleted: [],
     timersPut: [],
     timersDeleted: [],
+    // Fresh from the engine, and never read again here: a memory store may keep them as they are.
+    eventsHandedOver: true,
   };
   for (const [token, task] of tasks) {
     if (task === null) commit.tasksDeleted.push(token);

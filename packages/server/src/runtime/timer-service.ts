@@ -3,6 +3,11 @@
  * rows in the store. This service keeps one `setTimeout` armed for the earliest due row and,
  * when it fires, hands every due timer to the runtime. After a restart it simply re-arms from
  * the store, so timers fire at their original due times, or at once if already past.
+ *
+ * Due timers are claimed (leased), not just read: on a store several nodes share, each timer is
+ * fired by the one node whose claim won, and by another once the lease has passed if that node
+ * died before the timer's transition deleted it. A node also re-checks every `recheckMs`, since
+ * it is not told about timers other nodes armed (it only needs them if their node dies).
  */
 import type { TimerRecord } from '@stepwise/core';
 import type { Store } from '../store/types.js';
@@ -10,6 +15,11 @@ import type { Store } from '../store/types.js';
 /** setTimeout's ceiling (~24.8 days); longer waits re-arm on the way. */
 const MAX_SLEEP_MS = 2_147_483_647;
 const BATCH = 200;
+/**
+ * How long a claim keeps other nodes away from a timer: far longer than firing a batch takes,
+ * and the delay with which a timer of a node that died fires elsewhere.
+ */
+export const TIMER_LEASE_MS = 30_000;
 
 export class TimerService {
   private handle: NodeJS.Timeout | undefined;
@@ -22,11 +32,13 @@ export class TimerService {
     private readonly store: Store,
     private readonly fire: (timer: TimerRecord) => Promise<void>,
     private readonly now: () => number = Date.now,
+    private readonly recheckMs?: number,
   ) {}
 
   async start(): Promise<void> {
     const due = await this.store.nextTimerDue();
     if (due !== undefined) this.schedule(due);
+    else if (this.recheckMs !== undefined) this.arm(this.now() + this.recheckMs);
   }
 
   /** A timer due at `dueAt` was committed: wake earlier if it is the new earliest. */
@@ -40,8 +52,9 @@ export class TimerService {
     this.arm(dueAt);
   }
 
-  private arm(dueAt: number): void {
+  private arm(at: number): void {
     if (this.handle !== undefined) clearTimeout(this.handle);
+    const dueAt = this.recheckMs === undefined ? at : Math.min(at, this.now() + this.recheckMs);
     this.armedFor = dueAt;
     const delay = Math.min(Math.max(dueAt - this.now(), 0), MAX_SLEEP_MS);
     this.handle = setTimeout(() => void this.run(), delay);
@@ -55,7 +68,7 @@ export class TimerService {
     try {
       for (;;) {
         this.again = false;
-        const due = await this.store.dueTimers(this.now(), BATCH);
+        const due = await this.store.claimDueTimers(this.now(), BATCH, TIMER_LEASE_MS);
         let fired = 0;
         for (const timer of due) {
           if (this.closed) return;
@@ -68,13 +81,23 @@ export class TimerService {
         }
         if (fired === 0 || (due.length < BATCH && !this.again)) break;
       }
+    } catch (error) {
+      // The store is unreachable (a database connection lost): try again shortly.
+      console.error('stepwise: claiming due timers failed:', error);
     } finally {
       this.firing = false;
     }
     if (this.closed) return;
-    const next = await this.store.nextTimerDue();
+    let next: number | undefined;
+    try {
+      next = await this.store.nextTimerDue();
+    } catch (error) {
+      console.error('stepwise: reading the next timer failed:', error);
+      next = this.now();
+    }
     // A timer whose firing keeps failing would spin; back off a second in that case.
     if (next !== undefined) this.arm(Math.max(next, next <= this.now() ? this.now() + 1000 : next));
+    else if (this.recheckMs !== undefined) this.arm(this.now() + this.recheckMs);
   }
 
   close(): void {

@@ -1,9 +1,15 @@
 /**
  * The default store: one SQLite file through better-sqlite3.
  *
- * better-sqlite3 is synchronous, so each method does its work before answering; the Promise
- * return only keeps the contract open to networked databases. Every statement is prepared once
- * in the constructor because `commitTransition` runs for each step of every execution.
+ * better-sqlite3 is synchronous: reads do their work before answering. Writes are queued and
+ * applied together at the end of the event-loop turn that issued them, in one transaction
+ * (group commit), each in a savepoint of its own so that one failing or losing its version check
+ * leaves the others alone; every caller is answered only once that transaction has committed,
+ * so an acknowledged write is durable as before. Writes apply in the order they were issued.
+ * Why: a commit's cost is mostly writing the pages it touched to the WAL, and commits of one
+ * turn share their hot pages (the right edge of the tables and indexes they append to).
+ * Every statement is prepared once in the constructor because `commitTransition` runs for each
+ * step of every execution.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +31,8 @@ import type {
   ExecutionCursor,
   ExecutionFilter,
   ExecutionRecord,
+  ExecutionSearch,
+  ActivityTaskCounts,
   HistoryQuery,
   MapRunRecord,
   MapRunStatus,
@@ -396,6 +404,16 @@ function keysetPage<T, C>(rows: T[], limit: number, cursor: (item: T) => C): Pag
   return last === undefined ? { items } : { items, next: cursor(last) };
 }
 
+/** A write waiting for the end of the event-loop turn (see the file comment). */
+interface PendingWrite {
+  /** Runs the write and keeps its outcome; a throw is kept too, as that write's own failure. */
+  apply(): void;
+  /** Answers the caller with the kept outcome, once the batch has committed. */
+  settle(): void;
+  /** The batch as a whole failed (its COMMIT did): nothing of it was written. */
+  fail(error: unknown): void;
+}
+
 /** Runs synchronous work so that a throw becomes a rejection, as callers of an async API expect. */
 function run<T>(work: () => T): Promise<T> {
   return new Promise((resolve) => {
@@ -468,7 +486,8 @@ export class SqliteStore implements Store {
   >;
   private readonly selectMapRunChildren: Statement<[string], ExecutionRow>;
   private readonly updateExecution: Statement<
-    [string, number, string | null, string | null, string | null, number | null, string, number]
+    [string, number, string | null, string | null, string | null, number | null, string, number],
+    { seq: number }
   >;
 
   private readonly insertMapRun: Statement<[string, ...MapRunValues, number]>;
@@ -480,11 +499,11 @@ export class SqliteStore implements Store {
   private readonly selectMapRunItem: Statement<[string, number], { input: string }>;
 
   private readonly selectThreads: Statement<[string], { data: string }>;
-  private readonly upsertThread: Statement<[string, string, string]>;
-  private readonly deleteThread: Statement<[string, string]>;
+  private readonly upsertThread: Statement<[number, string, string]>;
+  private readonly deleteThread: Statement<[number, string]>;
 
   private readonly insertEvent: Statement<
-    [string, number, number, number, string, string | null, string | null]
+    [number, number, number, number, string, string | null, string | null]
   >;
   private readonly historyForward: Statement<[string, number, number], HistoryRow>;
   private readonly historyReverse: Statement<[string, number, number], HistoryRow>;
@@ -501,6 +520,12 @@ export class SqliteStore implements Store {
   private readonly deleteTimer: Statement<[string]>;
   private readonly selectDueTimers: Statement<[number, number], TimerRow>;
   private readonly selectNextTimerDue: Statement<[], { due: number | null }>;
+  private readonly selectTimersByDue: Statement<[], TimerRow>;
+  /**
+   * Timer claims (id → end of lease). Kept in memory: one SQLite file has one server process,
+   * so no other node needs to see them, and a restart rightly forgets them all.
+   */
+  private readonly claims = new Map<string, number>();
 
   private readonly applyCommit: (commit: TransitionCommit) => boolean;
   private readonly createExecutionTx: (
@@ -518,6 +543,10 @@ export class SqliteStore implements Store {
     update: { updateDate: number; revisionId: string },
   ) => boolean;
   private readonly deleteStateMachineTx: (stateMachineArn: string) => void;
+  /** Applies a batch of writes in one transaction; each write's own transaction becomes a savepoint. */
+  private readonly applyBatch: (batch: PendingWrite[]) => void;
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
   static open(file: string): SqliteStore {
@@ -601,7 +630,7 @@ export class SqliteStore implements Store {
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
         'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
-        'version = version + 1 WHERE arn = ? AND version = ?',
+        'version = version + 1 WHERE arn = ? AND version = ? RETURNING seq',
     );
 
     this.insertMapRun = db.prepare(
@@ -627,23 +656,26 @@ export class SqliteStore implements Store {
       'SELECT input FROM map_run_items WHERE map_run_arn = ? AND item_index = ?',
     );
 
-    this.selectThreads = db.prepare('SELECT data FROM threads WHERE execution_arn = ? ORDER BY id');
+    // Threads and history events are keyed by the execution's seq (see migration 4).
+    const seqOf = '(SELECT seq FROM executions WHERE arn = ?)';
+    this.selectThreads = db.prepare(`SELECT data FROM threads WHERE execution_seq = ${seqOf} ORDER BY id`);
     this.upsertThread = db.prepare(
-      'INSERT INTO threads (execution_arn, id, data) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data',
+      'INSERT INTO threads (execution_seq, id, data) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (execution_seq, id) DO UPDATE SET data = excluded.data',
     );
-    this.deleteThread = db.prepare('DELETE FROM threads WHERE execution_arn = ? AND id = ?');
+    this.deleteThread = db.prepare('DELETE FROM threads WHERE execution_seq = ? AND id = ?');
 
     this.insertEvent = db.prepare(
-      'INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, ' +
+      'INSERT INTO history_events (execution_seq, id, previous_event_id, timestamp, type, ' +
         'details_member, details) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const historyColumns = 'id, previous_event_id, timestamp, type, details_member, details';
     this.historyForward = db.prepare(
-      `SELECT ${historyColumns} FROM history_events WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?`,
+      `SELECT ${historyColumns} FROM history_events WHERE execution_seq = ${seqOf} AND id > ? ` +
+        'ORDER BY id LIMIT ?',
     );
     this.historyReverse = db.prepare(
-      `SELECT ${historyColumns} FROM history_events WHERE execution_arn = ? AND id < ? ` +
+      `SELECT ${historyColumns} FROM history_events WHERE execution_seq = ${seqOf} AND id < ? ` +
         'ORDER BY id DESC LIMIT ?',
     );
 
@@ -672,6 +704,7 @@ export class SqliteStore implements Store {
     this.deleteTimer = db.prepare('DELETE FROM timers WHERE id = ?');
     this.selectDueTimers = db.prepare('SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?');
     this.selectNextTimerDue = db.prepare('SELECT min(due_at) AS due FROM timers');
+    this.selectTimersByDue = db.prepare('SELECT * FROM timers ORDER BY due_at, id');
 
     this.applyCommit = db.transaction((commit: TransitionCommit) => this.applyCommitRows(commit));
 
@@ -758,6 +791,10 @@ export class SqliteStore implements Store {
       },
     );
 
+    this.applyBatch = db.transaction((batch: PendingWrite[]) => {
+      for (const write of batch) write.apply();
+    });
+
     this.deleteStateMachineTx = db.transaction((stateMachineArn: string) => {
       this.deleteStateMachineStmt.run(stateMachineArn);
       this.deleteUnusedRevisions.run(stateMachineArn, stateMachineArn);
@@ -780,7 +817,7 @@ export class SqliteStore implements Store {
   private applyCommitRows(commit: TransitionCommit): boolean {
     const arn = commit.executionArn;
     const patch = commit.execution;
-    const updated = this.updateExecution.run(
+    const updated = this.updateExecution.get(
       patch.status,
       patch.nextEventId,
       patch.output ?? null,
@@ -790,10 +827,11 @@ export class SqliteStore implements Store {
       arn,
       commit.expectedVersion,
     );
-    if (updated.changes === 0) return false;
+    if (updated === undefined) return false;
+    const seq = updated.seq;
     for (const event of commit.events) {
       this.insertEvent.run(
-        arn,
+        seq,
         event.id,
         event.previousEventId,
         event.timestamp,
@@ -802,8 +840,8 @@ export class SqliteStore implements Store {
         event.details === undefined ? null : JSON.stringify(event.details),
       );
     }
-    for (const id of commit.threadsDeleted) this.deleteThread.run(arn, id);
-    for (const thread of commit.threadsPut) this.upsertThread.run(arn, thread.id, JSON.stringify(thread));
+    for (const id of commit.threadsDeleted) this.deleteThread.run(seq, id);
+    for (const thread of commit.threadsPut) this.upsertThread.run(seq, thread.id, JSON.stringify(thread));
     for (const token of commit.tasksDeleted) this.deleteTask.run(token);
     for (const task of commit.tasksPut) {
       this.upsertTask.run(
@@ -821,11 +859,17 @@ export class SqliteStore implements Store {
     for (const timer of commit.timersPut) {
       this.upsertTimer.run(timer.id, timer.executionArn, timer.threadId, timer.kind, timer.dueAt);
     }
+    // A deleted or re-put timer is no longer claimed. (A rollback after this point is a thrown
+    // error, which forgets claims of timers that still exist: they are only fired again sooner.)
+    if (this.claims.size > 0) {
+      for (const id of commit.timersDeleted) this.claims.delete(id);
+      for (const timer of commit.timersPut) this.claims.delete(timer.id);
+    }
     return true;
   }
 
   createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
-    return run(() => this.createActivityTx(activity));
+    return this.enqueue(() => this.createActivityTx(activity));
   }
 
   getActivity(activityArn: string): Promise<ActivityRecord | undefined> {
@@ -851,15 +895,16 @@ export class SqliteStore implements Store {
   }
 
   deleteActivity(activityArn: string): Promise<void> {
-    return run(() => {
+    return this.enqueue(() => {
       this.deleteActivityStmt.run(activityArn);
+      this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
   }
 
   createStateMachine(
     stateMachine: StateMachineRecord,
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
-    return run(() => this.createStateMachineTx(stateMachine));
+    return this.enqueue(() => this.createStateMachineTx(stateMachine));
   }
 
   getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
@@ -894,11 +939,11 @@ export class SqliteStore implements Store {
     revision: StateMachineRevision,
     update: { updateDate: number; revisionId: string },
   ): Promise<boolean> {
-    return run(() => this.updateStateMachineTx(stateMachineArn, revision, update));
+    return this.enqueue(() => this.updateStateMachineTx(stateMachineArn, revision, update));
   }
 
   deleteStateMachine(stateMachineArn: string): Promise<void> {
-    return run(() => {
+    return this.enqueue(() => {
       this.deleteStateMachineTx(stateMachineArn);
     });
   }
@@ -911,7 +956,7 @@ export class SqliteStore implements Store {
   }
 
   createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
-    return run(() => this.createExecutionTx(execution, first));
+    return this.enqueue(() => this.createExecutionTx(execution, first));
   }
 
   getExecution(executionArn: string): Promise<ExecutionRecord | undefined> {
@@ -959,7 +1004,7 @@ export class SqliteStore implements Store {
   }
 
   commitTransition(commit: TransitionCommit): Promise<boolean> {
-    return run(() => this.applyCommit(commit));
+    return this.enqueue(() => this.applyCommit(commit));
   }
 
   getHistory(query: HistoryQuery): Promise<HistoryEvent[]> {
@@ -973,13 +1018,13 @@ export class SqliteStore implements Store {
   }
 
   putRevision(revision: StateMachineRevision): Promise<void> {
-    return run(() => {
+    return this.enqueue(() => {
       this.insertRevisionRow(revision);
     });
   }
 
   createMapRun(mapRun: MapRunRecord, items: string[]): Promise<void> {
-    return run(() => {
+    return this.enqueue(() => {
       this.createMapRunTx(mapRun, items);
     });
   }
@@ -996,7 +1041,7 @@ export class SqliteStore implements Store {
   }
 
   updateMapRun(mapRun: MapRunRecord, expectedVersion: number): Promise<boolean> {
-    return run(
+    return this.enqueue(
       () => this.updateMapRunStmt.run(...mapRunValues(mapRun), mapRun.mapRunArn, expectedVersion).changes > 0,
     );
   }
@@ -1031,6 +1076,121 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * The console's queries run far less often than a transition's, and the execution search is
+   * built from the filters given, so they are prepared on first use and kept here.
+   */
+  private readonly consoleStatements = new Map<string, Statement<unknown[], unknown>>();
+
+  private consoleStatement<R>(sql: string): Statement<unknown[], R> {
+    let statement = this.consoleStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.consoleStatements.set(sql, statement);
+    }
+    return statement as Statement<unknown[], R>;
+  }
+
+  listActivityTasks(activityArn: string, limit: number): Promise<ActivityTaskRecord[]> {
+    return run(() => {
+      checkLimit(limit);
+      return this.consoleStatement<TaskRow>(
+        'SELECT * FROM activity_tasks WHERE activity_arn = ? ORDER BY scheduled_at, token LIMIT ?',
+      )
+        .all(activityArn, limit)
+        .map(toTask);
+    });
+  }
+
+  countActivityTasks(activityArn: string): Promise<ActivityTaskCounts> {
+    return run(() => {
+      const counts: ActivityTaskCounts = { queued: 0, started: 0 };
+      const rows = this.consoleStatement<{ status: string; n: number }>(
+        'SELECT status, count(*) AS n FROM activity_tasks WHERE activity_arn = ? GROUP BY status',
+      ).all(activityArn);
+      for (const row of rows) {
+        if (row.status === 'queued') counts.queued = row.n;
+        else if (row.status === 'started') counts.started = row.n;
+      }
+      return counts;
+    });
+  }
+
+  setActivityHuman(activityArn: string, human: boolean): Promise<void> {
+    return run(() => {
+      if (human)
+        this.consoleStatement('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(
+          activityArn,
+        );
+      else this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
+    });
+  }
+
+  humanActivities(): Promise<string[]> {
+    return run(() =>
+      this.consoleStatement<{ activity_arn: string }>(
+        'SELECT activity_arn FROM human_activities ORDER BY activity_arn',
+      )
+        .all()
+        .map((row) => row.activity_arn),
+    );
+  }
+
+  searchExecutions(
+    filter: ExecutionSearch,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.stateMachineArn !== undefined) {
+        where.push('state_machine_arn = ?');
+        params.push(filter.stateMachineArn);
+      } else where.push('map_run_arn IS NULL');
+      if (filter.status !== undefined) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.namePrefix !== undefined && filter.namePrefix !== '') {
+        where.push('substr(name, 1, ?) = ?');
+        params.push(filter.namePrefix.length, filter.namePrefix);
+      }
+      if (filter.startedAfter !== undefined) {
+        where.push('start_date >= ?');
+        params.push(filter.startedAfter);
+      }
+      if (filter.startedBefore !== undefined) {
+        where.push('start_date < ?');
+        params.push(filter.startedBefore);
+      }
+      if (page.after !== undefined) {
+        where.push(EXECUTION_AFTER);
+        params.push(page.after.startDate, page.after.startDate, page.after.arn);
+      }
+      const sql =
+        `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+        'ORDER BY start_date DESC, arn LIMIT ?';
+      const rows = this.consoleStatement<ExecutionRow>(sql).all(...params, page.limit + 1);
+      const items = rows.slice(0, page.limit).map(toExecution);
+      const last = items[items.length - 1];
+      return rows.length > page.limit && last !== undefined
+        ? { items, next: { startDate: last.startDate, arn: last.executionArn } }
+        : { items };
+    });
+  }
+
+  countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>> {
+    return run(() => {
+      const counts: Partial<Record<ExecutionStatus, number>> = {};
+      const rows = this.consoleStatement<{ status: ExecutionStatus; n: number }>(
+        'SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? GROUP BY status',
+      ).all(stateMachineArn);
+      for (const row of rows) counts[row.status] = row.n;
+      return counts;
+    });
+  }
+
   dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
     return run(() => {
       checkLimit(limit);
@@ -1038,12 +1198,86 @@ export class SqliteStore implements Store {
     });
   }
 
-  nextTimerDue(): Promise<number | undefined> {
-    return run(() => this.selectNextTimerDue.get()?.due ?? undefined);
+  claimDueTimers(now: number, limit: number, leaseMs: number): Promise<TimerRecord[]> {
+    return run(() => {
+      checkLimit(limit);
+      const claimed: TimerRecord[] = [];
+      // Claimed timers are few (those being fired), so the scan skips past them cheaply.
+      for (const row of this.selectTimersByDue.iterate()) {
+        if (row.due_at > now || claimed.length === limit) break;
+        const until = this.claims.get(row.id);
+        if (until !== undefined && until > now) continue;
+        this.claims.set(row.id, now + leaseMs);
+        claimed.push(toTimer(row));
+      }
+      return claimed;
+    });
   }
+
+  nextTimerDue(): Promise<number | undefined> {
+    return run(() => {
+      if (this.claims.size === 0) return this.selectNextTimerDue.get()?.due ?? undefined;
+      // Every claim belongs to a stored timer (deletes and puts drop them), so the answer is the
+      // earlier of the first unclaimed due time and the first lease end.
+      let next: number | undefined;
+      for (const until of this.claims.values()) next = next === undefined ? until : Math.min(next, until);
+      for (const row of this.selectTimersByDue.iterate()) {
+        if (next !== undefined && row.due_at >= next) break;
+        if (!this.claims.has(row.id)) return row.due_at;
+      }
+      return next;
+    });
+  }
+
+  /** Queues a write for the end of this event-loop turn (group commit; see the file comment). */
+  private enqueue<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let outcome: { ok: true; value: T } | { ok: false; error: unknown } = {
+        ok: false,
+        error: new Error('write was not applied'),
+      };
+      this.pending.push({
+        apply: () => {
+          try {
+            outcome = { ok: true, value: work() };
+          } catch (error) {
+            outcome = { ok: false, error };
+          }
+        },
+        settle: () => {
+          if (outcome.ok) resolve(outcome.value);
+          else reject(outcome.error);
+        },
+        fail: reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: requests read from other sockets in the same poll phase
+        // join the batch.
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      // A single write is its own transaction; the batch transaction would only add a savepoint.
+      if (batch.length === 1) batch[0]?.apply();
+      else this.applyBatch(batch);
+    } catch (error) {
+      for (const write of batch) write.fail(error);
+      return;
+    }
+    for (const write of batch) write.settle();
+  };
 
   close(): Promise<void> {
     return run(() => {
+      this.flush();
       if (!this.db.open) return;
       // Folding the WAL back leaves a single self-contained file behind.
       this.db.pragma('wal_checkpoint(TRUNCATE)');

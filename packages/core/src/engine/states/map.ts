@@ -96,14 +96,15 @@ function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState): MapPla
             ? state.ToleratedFailurePercentage
             : undefined,
     }),
-    itemInput: (item, index) =>
-      selector === undefined
-        ? item
-        : applyPayloadTemplate(selector, effective, withItem(env.context, index, item), {
-            fieldName: state.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
-            variables: env.variables,
-            intrinsic: env.intrinsic,
-          }),
+    itemInput: (item, index) => {
+      if (selector === undefined) return item;
+      let context: JsonObject | undefined;
+      return applyPayloadTemplate(selector, effective, () => (context ??= withItem(env.context(), index, item)), {
+        fieldName: state.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
+        variables: env.variables,
+        intrinsic: env.intrinsic,
+      });
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import type { IoEnv } from '../io.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
 import { errorDetails, exitState, handleFailure } from '../flow.js';
-import { withInput, withOutput } from '../history.js';
+import { NOT_TRUNCATED, withOutput } from '../history.js';
 import { evaluateAssign } from '../assign.js';
 import { evaluateField, numberField, outputAndAssign, statesBinding, usesJsonata } from '../jsonata-io.js';
 import { selectPath } from '../io.js';
@@ -62,7 +62,11 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   }
   const token = step.mintTaskToken(thread.id);
   const taskInputText = toJsonText(taskInput);
-  const details: Record<string, Json> = { resource: activityArn, ...withInput(taskInputText) };
+  const details: Record<string, Json> = {
+    resource: activityArn,
+    input: taskInputText,
+    inputDetails: NOT_TRUNCATED,
+  };
   if (timeoutSeconds !== undefined) details['timeoutInSeconds'] = timeoutSeconds;
   if (heartbeatSeconds !== undefined) details['heartbeatInSeconds'] = heartbeatSeconds;
   thread.lastEventId = step.emit('ActivityScheduled', thread.lastEventId, details);

@@ -146,7 +146,7 @@ export const StopExecution: Operation = async (service, input) => {
 };
 
 /** History events in the API's shape; without execution data, payloads are left out. */
-function renderEvent(event: HistoryEvent, includeData: boolean): Record<string, unknown> {
+export function renderEvent(event: HistoryEvent, includeData: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
     timestamp: new Date(event.timestamp),
     type: event.type,

@@ -24,6 +24,7 @@ import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
 
 export type { ServiceContext } from './context.js';
+export { createConsoleOperations, CONSOLE_TARGET_PREFIX } from './console.js';
 
 const OPERATIONS: Record<string, Operation> = {
   CreateActivity,

@@ -1,0 +1,1255 @@
+/**
+ * The multi-node store: PostgreSQL through `pg`. Several `stepwise serve` processes share one
+ * database; every one of them may apply any transition, claim any timer and hand out any task,
+ * because the database arbitrates:
+ *
+ * - a transition is one statement whose first step is `UPDATE executions … WHERE arn AND
+ *   version` (the row lock orders racing transitions of one execution; the version makes a
+ *   stale one write nothing), followed by the history/thread/task/timer writes as data-modifying
+ *   CTEs gated on that update. One statement is one round trip and its own transaction: nothing
+ *   is left half-applied if the node dies or the connection drops;
+ * - timers are leased with `FOR UPDATE SKIP LOCKED` (claimDueTimers), so each due timer is
+ *   fired by one node, and by another one once the lease has passed if that node died;
+ * - a transition that queues activity tasks also runs `pg_notify` (delivered on commit) so that
+ *   long polls waiting on other nodes are woken (onTaskQueued).
+ *
+ * Every statement is a named (prepared) query; batch writes bind arrays and `unnest` them, so a
+ * statement's text never depends on how many rows it writes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Client, DatabaseError, Pool, TypeOverrides } from 'pg';
+import type { ClientBase, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import type {
+  ActivityTaskRecord,
+  ActivityTaskStatus,
+  ExecutionStatus,
+  HistoryEvent,
+  Json,
+  ThreadRecord,
+  TimerKind,
+  TimerRecord,
+} from '@stepwise/core';
+import { StoreUnavailableError } from './errors.js';
+import { postgresMigrations } from './postgres-migrations.js';
+import type {
+  ActivityRecord,
+  ActivityTaskCounts,
+  CreateExecutionResult,
+  ExecutionCursor,
+  ExecutionFilter,
+  ExecutionRecord,
+  ExecutionSearch,
+  HistoryQuery,
+  MapRunRecord,
+  MapRunStatus,
+  NameCursor,
+  Page,
+  PageRequest,
+  StateMachineRecord,
+  StateMachineRevision,
+  StateMachineType,
+  Store,
+  TransitionCommit,
+} from './types.js';
+
+export interface PostgresStoreOptions {
+  /**
+   * The schema Stepwise's tables live in (created if missing). Default: the connection's own
+   * search_path, normally `public`. A `schema` parameter in the URL does the same.
+   */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+// --- rows as pg answers them (int8 is parsed to number by the pool's type overrides) --------
+
+interface ActivityRow {
+  arn: string;
+  name: string;
+  creation_date: number;
+}
+
+interface RevisionRow {
+  state_machine_arn: string;
+  revision_key: string;
+  definition: string;
+  role_arn: string;
+  logging_configuration: string;
+  tracing_configuration: string;
+  created_at: number;
+}
+
+interface StateMachineWithRevisionRow {
+  arn: string;
+  name: string;
+  type: string;
+  status: string;
+  creation_date: number;
+  update_date: number | null;
+  revision_id: string | null;
+  current_revision_key: string;
+  r_definition: string;
+  r_role_arn: string;
+  r_logging_configuration: string;
+  r_tracing_configuration: string;
+  r_created_at: number;
+}
+
+interface ExecutionRow {
+  arn: string;
+  state_machine_arn: string;
+  name: string;
+  status: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  cause: string | null;
+  start_date: number;
+  stop_date: number | null;
+  trace_header: string | null;
+  revision_key: string;
+  next_event_id: number;
+  version: number;
+  redrive_count: number;
+  map_run_arn: string | null;
+  map_run_index: number | null;
+}
+
+interface MapRunRow {
+  arn: string;
+  execution_arn: string;
+  thread_id: string;
+  state_machine_arn: string;
+  revision_key: string;
+  execution_type: string;
+  status: string;
+  start_date: number;
+  stop_date: number | null;
+  max_concurrency: number;
+  tolerated_failure_count: number;
+  tolerated_failure_percentage: number;
+  total: number;
+  launched: number;
+  succeeded: number;
+  failed: number;
+  timed_out: number;
+  aborted: number;
+  error: string | null;
+  cause: string | null;
+  version: number;
+}
+
+interface HistoryRow {
+  id: number;
+  previous_event_id: number;
+  timestamp: number;
+  type: string;
+  details_member: string | null;
+  details: string | null;
+}
+
+interface TaskRow {
+  token: string;
+  activity_arn: string;
+  execution_arn: string;
+  thread_id: string;
+  input: string;
+  status: string;
+  scheduled_at: number;
+  worker_name: string | null;
+}
+
+interface TimerRow {
+  id: string;
+  execution_arn: string;
+  thread_id: string;
+  kind: string;
+  due_at: number;
+}
+
+// --- SQL -------------------------------------------------------------------------------------
+
+const EXECUTION_COLUMNS =
+  'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
+  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index';
+
+const MAP_RUN_VALUE_COLUMNS = [
+  'execution_arn',
+  'thread_id',
+  'state_machine_arn',
+  'revision_key',
+  'execution_type',
+  'status',
+  'start_date',
+  'stop_date',
+  'max_concurrency',
+  'tolerated_failure_count',
+  'tolerated_failure_percentage',
+  'total',
+  'launched',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'aborted',
+  'error',
+  'cause',
+];
+
+const STATE_MACHINE_SELECT =
+  'SELECT m.*, r.definition AS r_definition, r.role_arn AS r_role_arn, ' +
+  'r.logging_configuration AS r_logging_configuration, ' +
+  'r.tracing_configuration AS r_tracing_configuration, r.created_at AS r_created_at ' +
+  'FROM state_machines m JOIN state_machine_revisions r ' +
+  'ON r.state_machine_arn = m.arn AND r.revision_key = m.current_revision_key';
+
+const HISTORY_COLUMNS = 'id, previous_event_id, timestamp, type, details_member, details';
+const TIMER_COLUMNS = 'id, execution_arn, thread_id, kind, due_at';
+const BY_MACHINE = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = $1`;
+const BY_MAP_RUN = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = $1`;
+const NEWEST_FIRST = 'ORDER BY start_date DESC, arn';
+
+/** Keyset predicate for (start_date DESC, arn ASC); the range term lets the index seek. */
+function executionAfter(date: number, arn: number): string {
+  return `start_date <= $${date} AND (start_date < $${date} OR arn > $${arn})`;
+}
+
+/**
+ * The writes of a transition after its gate CTE `u` (the versioned UPDATE, or the INSERT of a new
+ * execution): each runs only when `u` produced a row. Deletes never overlap the puts of the same
+ * statement (the caller nets them out), because two CTEs of one statement must not touch one row.
+ * $1 is the execution ARN; $2–$27 are the batches; gate parameters start at $28.
+ */
+function transitionWrites(channel: string): string {
+  const gated = 'EXISTS (SELECT 1 FROM u)';
+  return (
+    `, ev AS (INSERT INTO history_events (execution_arn, ${HISTORY_COLUMNS}) ` +
+    'SELECT $1::text, e.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], ' +
+    `$6::text[], $7::text[]) AS e WHERE ${gated})` +
+    `, td AS (DELETE FROM threads WHERE execution_arn = $1 AND id = ANY($8::text[]) AND ${gated})` +
+    ', tp AS (INSERT INTO threads (execution_arn, id, data) ' +
+    `SELECT $1::text, t.* FROM unnest($9::text[], $10::text[]) AS t WHERE ${gated} ` +
+    'ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data)' +
+    `, kd AS (DELETE FROM activity_tasks WHERE token = ANY($11::text[]) AND ${gated})` +
+    ', kp AS (INSERT INTO activity_tasks (token, activity_arn, execution_arn, thread_id, input, ' +
+    'status, scheduled_at, worker_name) SELECT k.* FROM unnest($12::text[], $13::text[], ' +
+    `$14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[]) AS k WHERE ${gated} ` +
+    'ON CONFLICT (token) DO UPDATE SET activity_arn = excluded.activity_arn, ' +
+    'execution_arn = excluded.execution_arn, thread_id = excluded.thread_id, input = excluded.input, ' +
+    'status = excluded.status, scheduled_at = excluded.scheduled_at, worker_name = excluded.worker_name)' +
+    `, md AS (DELETE FROM timers WHERE id = ANY($20::text[]) AND ${gated})` +
+    // A re-put timer drops any claim on it: it is a new due time, owed to whoever claims it next.
+    `, mp AS (INSERT INTO timers (${TIMER_COLUMNS}, claimed_until) ` +
+    'SELECT m.*, NULL::bigint FROM unnest($21::text[], $22::text[], $23::text[], $24::text[], ' +
+    `$25::bigint[]) AS m WHERE ${gated} ` +
+    'ON CONFLICT (id) DO UPDATE SET execution_arn = excluded.execution_arn, ' +
+    'thread_id = excluded.thread_id, kind = excluded.kind, due_at = excluded.due_at, claimed_until = NULL)' +
+    // NOTIFY is delivered when the statement's transaction commits, so no node is woken for a
+    // task it cannot see yet. The payload names the sending node so that it can skip its own.
+    `, n AS (SELECT pg_notify('${channel}', $27::text || ' ' || a) FROM ` +
+    `(SELECT DISTINCT unnest($26::text[]) AS a) q WHERE ${gated}) ` +
+    'SELECT (SELECT count(*) FROM u) AS applied, (SELECT count(*) FROM n) AS notified'
+  );
+}
+
+const SQL = {
+  insertActivity:
+    'INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *',
+  selectActivity: 'SELECT * FROM activities WHERE arn = $1',
+  selectActivityByName: 'SELECT * FROM activities WHERE name = $1',
+  listActivitiesFirst: 'SELECT * FROM activities ORDER BY creation_date, arn LIMIT $1',
+  listActivitiesAfter:
+    'SELECT * FROM activities WHERE creation_date >= $1 AND (creation_date > $1 OR arn > $2) ' +
+    'ORDER BY creation_date, arn LIMIT $3',
+  deleteActivity:
+    'WITH h AS (DELETE FROM human_activities WHERE activity_arn = $1) DELETE FROM activities WHERE arn = $1',
+
+  // Revisions are immutable and their keys unique per machine: writing one twice is a no-op.
+  insertRevision:
+    'INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
+    'logging_configuration, tracing_configuration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ' +
+    'ON CONFLICT DO NOTHING',
+  selectRevision: 'SELECT * FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key = $2',
+  // The machine and its first revision in one statement; the revision only if the machine is new.
+  createStateMachine:
+    'WITH m AS (INSERT INTO state_machines (arn, name, type, status, creation_date, update_date, ' +
+    'revision_id, current_revision_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
+    'ON CONFLICT DO NOTHING RETURNING arn), ' +
+    'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
+    'logging_configuration, tracing_configuration, created_at) ' +
+    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING) ' +
+    'SELECT count(*) AS created FROM m',
+  selectStateMachine: `${STATE_MACHINE_SELECT} WHERE m.arn = $1`,
+  listStateMachinesFirst: `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT $1`,
+  listStateMachinesAfter:
+    `${STATE_MACHINE_SELECT} WHERE m.creation_date >= $1 AND (m.creation_date > $1 OR m.arn > $2) ` +
+    'ORDER BY m.creation_date, m.arn LIMIT $3',
+  updateStateMachine:
+    'WITH u AS (UPDATE state_machines SET current_revision_key = $2, update_date = $3, revision_id = $4 ' +
+    'WHERE arn = $1 RETURNING arn), ' +
+    'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
+    'logging_configuration, tracing_configuration, created_at) ' +
+    'SELECT $1, $2, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM u) ON CONFLICT DO NOTHING) ' +
+    'SELECT count(*) AS updated FROM u',
+  // Revisions that executions still run stay; the machine's other revisions go with it.
+  deleteStateMachine:
+    'WITH d AS (DELETE FROM state_machines WHERE arn = $1) ' +
+    'DELETE FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key NOT IN ' +
+    '(SELECT revision_key FROM executions WHERE state_machine_arn = $1)',
+
+  selectExecution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = $1`,
+  listExecutionsFirst: `${BY_MACHINE} ${NEWEST_FIRST} LIMIT $2`,
+  listExecutionsAfter: `${BY_MACHINE} AND ${executionAfter(2, 3)} ${NEWEST_FIRST} LIMIT $4`,
+  listExecutionsByStatusFirst: `${BY_MACHINE} AND status = $2 ${NEWEST_FIRST} LIMIT $3`,
+  listExecutionsByStatusAfter: `${BY_MACHINE} AND status = $2 AND ${executionAfter(3, 4)} ${NEWEST_FIRST} LIMIT $5`,
+  listChildrenFirst: `${BY_MAP_RUN} ${NEWEST_FIRST} LIMIT $2`,
+  listChildrenAfter: `${BY_MAP_RUN} AND ${executionAfter(2, 3)} ${NEWEST_FIRST} LIMIT $4`,
+  listChildrenByStatusFirst: `${BY_MAP_RUN} AND status = $2 ${NEWEST_FIRST} LIMIT $3`,
+  listChildrenByStatusAfter: `${BY_MAP_RUN} AND status = $2 AND ${executionAfter(3, 4)} ${NEWEST_FIRST} LIMIT $5`,
+  selectMapRunChildren: `${BY_MAP_RUN} ORDER BY map_run_index, arn`,
+
+  createMapRun:
+    `WITH m AS (INSERT INTO map_runs (arn, ${MAP_RUN_VALUE_COLUMNS.join(', ')}, version) ` +
+    `VALUES ($1, ${MAP_RUN_VALUE_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')}, $21)) ` +
+    'INSERT INTO map_run_items (map_run_arn, item_index, input) ' +
+    'SELECT $1, i.ordinality - 1, i.input FROM unnest($22::text[]) WITH ORDINALITY AS i (input, ordinality)',
+  selectMapRun: 'SELECT * FROM map_runs WHERE arn = $1',
+  selectMapRunsOfExecution: 'SELECT * FROM map_runs WHERE execution_arn = $1 ORDER BY start_date, arn',
+  selectRunningMapRuns: "SELECT * FROM map_runs WHERE status = 'RUNNING' ORDER BY start_date, arn",
+  // As for executions, the version test is the optimistic lock: zero rows changed = stale.
+  updateMapRun:
+    `UPDATE map_runs SET ${MAP_RUN_VALUE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}, ` +
+    'version = version + 1 WHERE arn = $20 AND version = $21',
+  selectMapRunItem: 'SELECT input FROM map_run_items WHERE map_run_arn = $1 AND item_index = $2',
+
+  selectThreads: 'SELECT data FROM threads WHERE execution_arn = $1 ORDER BY id',
+  historyForward: `SELECT ${HISTORY_COLUMNS} FROM history_events WHERE execution_arn = $1 AND id > $2 ORDER BY id LIMIT $3`,
+  historyReverse: `SELECT ${HISTORY_COLUMNS} FROM history_events WHERE execution_arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+
+  selectTask: 'SELECT * FROM activity_tasks WHERE token = $1',
+  selectNextQueuedTask:
+    "SELECT * FROM activity_tasks WHERE activity_arn = $1 AND status = 'queued' " +
+    'ORDER BY scheduled_at, token LIMIT 1',
+  selectQueuedActivities:
+    "SELECT DISTINCT activity_arn FROM activity_tasks WHERE status = 'queued' ORDER BY activity_arn",
+
+  listActivityTasks:
+    'SELECT * FROM activity_tasks WHERE activity_arn = $1 ORDER BY scheduled_at, token LIMIT $2',
+  countActivityTasks:
+    'SELECT status, count(*) AS n FROM activity_tasks WHERE activity_arn = $1 GROUP BY status',
+  insertHumanActivity: 'INSERT INTO human_activities (activity_arn) VALUES ($1) ON CONFLICT DO NOTHING',
+  deleteHumanActivity: 'DELETE FROM human_activities WHERE activity_arn = $1',
+  selectHumanActivities: 'SELECT activity_arn FROM human_activities ORDER BY activity_arn',
+  countExecutions:
+    'SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = $1 GROUP BY status',
+
+  selectDueTimers: `SELECT ${TIMER_COLUMNS} FROM timers WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2`,
+  // SKIP LOCKED: a timer another node is claiming, or whose transition is deleting it right now,
+  // is not waited for; the next claim sees what that transaction left.
+  claimDueTimers:
+    'UPDATE timers SET claimed_until = $2 WHERE id IN (SELECT id FROM timers WHERE due_at <= $1 ' +
+    'AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY due_at, id LIMIT $3 ' +
+    `FOR UPDATE SKIP LOCKED) RETURNING ${TIMER_COLUMNS}`,
+  // A claimed timer is next claimable when its lease ends; both terms use an index.
+  nextTimerDue:
+    'SELECT least((SELECT min(due_at) FROM timers WHERE claimed_until IS NULL), ' +
+    '(SELECT min(claimed_until) FROM timers WHERE claimed_until IS NOT NULL)) AS due',
+} as const;
+
+type SqlName = keyof typeof SQL;
+
+// --- record mappers ----------------------------------------------------------------------------
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer: ${limit}`);
+}
+
+/** JSON text for a value that may be absent: NULL when absent, so `null` itself survives. */
+function optionalJson(value: string | null | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function parseOptionalJson(text: string | null): string | null | undefined {
+  return text === null ? undefined : (JSON.parse(text) as string | null);
+}
+
+function toActivity(row: ActivityRow): ActivityRecord {
+  return { activityArn: row.arn, name: row.name, creationDate: row.creation_date };
+}
+
+function toRevision(row: RevisionRow): StateMachineRevision {
+  return {
+    stateMachineArn: row.state_machine_arn,
+    revisionKey: row.revision_key,
+    definition: row.definition,
+    roleArn: row.role_arn,
+    loggingConfiguration: row.logging_configuration,
+    tracingConfiguration: row.tracing_configuration,
+    createdAt: row.created_at,
+  };
+}
+
+function toStateMachine(row: StateMachineWithRevisionRow): StateMachineRecord {
+  const record: StateMachineRecord = {
+    stateMachineArn: row.arn,
+    name: row.name,
+    type: row.type as StateMachineType,
+    status: row.status as StateMachineRecord['status'],
+    creationDate: row.creation_date,
+    current: {
+      stateMachineArn: row.arn,
+      revisionKey: row.current_revision_key,
+      definition: row.r_definition,
+      roleArn: row.r_role_arn,
+      loggingConfiguration: row.r_logging_configuration,
+      tracingConfiguration: row.r_tracing_configuration,
+      createdAt: row.r_created_at,
+    },
+  };
+  if (row.update_date !== null) record.updateDate = row.update_date;
+  if (row.revision_id !== null) record.revisionId = row.revision_id;
+  return record;
+}
+
+function toExecution(row: ExecutionRow): ExecutionRecord {
+  const record: ExecutionRecord = {
+    executionArn: row.arn,
+    stateMachineArn: row.state_machine_arn,
+    name: row.name,
+    status: row.status as ExecutionStatus,
+    input: row.input,
+    startDate: row.start_date,
+    revisionKey: row.revision_key,
+    nextEventId: row.next_event_id,
+    version: row.version,
+    redriveCount: row.redrive_count,
+  };
+  if (row.output !== null) record.output = row.output;
+  const error = parseOptionalJson(row.error);
+  if (error !== undefined) record.error = error;
+  const cause = parseOptionalJson(row.cause);
+  if (cause !== undefined) record.cause = cause;
+  if (row.stop_date !== null) record.stopDate = row.stop_date;
+  if (row.trace_header !== null) record.traceHeader = row.trace_header;
+  if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
+  if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
+  return record;
+}
+
+function toMapRun(row: MapRunRow): MapRunRecord {
+  const record: MapRunRecord = {
+    mapRunArn: row.arn,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    stateMachineArn: row.state_machine_arn,
+    revisionKey: row.revision_key,
+    executionType: row.execution_type as MapRunRecord['executionType'],
+    status: row.status as MapRunStatus,
+    startDate: row.start_date,
+    maxConcurrency: row.max_concurrency,
+    toleratedFailureCount: row.tolerated_failure_count,
+    toleratedFailurePercentage: row.tolerated_failure_percentage,
+    total: row.total,
+    launched: row.launched,
+    succeeded: row.succeeded,
+    failed: row.failed,
+    timedOut: row.timed_out,
+    aborted: row.aborted,
+    version: row.version,
+  };
+  if (row.stop_date !== null) record.stopDate = row.stop_date;
+  const error = parseOptionalJson(row.error);
+  if (error !== undefined) record.error = error;
+  const cause = parseOptionalJson(row.cause);
+  if (cause !== undefined) record.cause = cause;
+  return record;
+}
+
+/** The 19 value columns of a Map Run, in MAP_RUN_VALUE_COLUMNS order. */
+function mapRunValues(mapRun: MapRunRecord): unknown[] {
+  return [
+    mapRun.executionArn,
+    mapRun.threadId,
+    mapRun.stateMachineArn,
+    mapRun.revisionKey,
+    mapRun.executionType,
+    mapRun.status,
+    mapRun.startDate,
+    mapRun.stopDate ?? null,
+    mapRun.maxConcurrency,
+    mapRun.toleratedFailureCount,
+    mapRun.toleratedFailurePercentage,
+    mapRun.total,
+    mapRun.launched,
+    mapRun.succeeded,
+    mapRun.failed,
+    mapRun.timedOut,
+    mapRun.aborted,
+    optionalJson(mapRun.error),
+    optionalJson(mapRun.cause),
+  ];
+}
+
+function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
+  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
+    return { by: 'machine', arn: filter.stateMachineArn };
+  }
+  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
+    return { by: 'mapRun', arn: filter.mapRunArn };
+  }
+  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
+}
+
+function toHistoryEvent(row: HistoryRow): HistoryEvent {
+  const event: HistoryEvent = {
+    id: row.id,
+    previousEventId: row.previous_event_id,
+    timestamp: row.timestamp,
+    type: row.type,
+  };
+  if (row.details_member !== null) event.detailsMember = row.details_member;
+  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, Json>;
+  return event;
+}
+
+function toTask(row: TaskRow): ActivityTaskRecord {
+  const task: ActivityTaskRecord = {
+    token: row.token,
+    activityArn: row.activity_arn,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    input: row.input,
+    status: row.status as ActivityTaskStatus,
+    scheduledAt: row.scheduled_at,
+  };
+  if (row.worker_name !== null) task.workerName = row.worker_name;
+  return task;
+}
+
+function toTimer(row: TimerRow): TimerRecord {
+  return {
+    id: row.id,
+    executionArn: row.execution_arn,
+    threadId: row.thread_id,
+    kind: row.kind as TimerKind,
+    dueAt: row.due_at,
+  };
+}
+
+/** `rows` was fetched with limit + 1: the extra row only tells that more follow. */
+function keysetPage<T, C>(rows: T[], limit: number, cursor: (item: T) => C): Page<T, C> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return last === undefined ? { items } : { items, next: cursor(last) };
+}
+
+/** The last write per key wins, and a key both deleted and put is only put (delete runs first). */
+function netWrites<T>(
+  puts: T[],
+  deletes: string[],
+  key: (item: T) => string,
+): { puts: T[]; deletes: string[] } {
+  const byKey = new Map<string, T>();
+  for (const item of puts) byKey.set(key(item), item);
+  return { puts: [...byKey.values()], deletes: [...new Set(deletes)].filter((id) => !byKey.has(id)) };
+}
+
+/**
+ * The parameters $1–$27 of a transition statement (see transitionWrites). Arrays are bound as
+ * PostgreSQL arrays; `unnest` of several arrays zips them row by row.
+ */
+function transitionParams(commit: TransitionCommit, nodeId: string): unknown[] {
+  const threads = netWrites(commit.threadsPut, commit.threadsDeleted, (t) => t.id);
+  const tasks = netWrites(commit.tasksPut, commit.tasksDeleted, (t) => t.token);
+  const timers = netWrites(commit.timersPut, commit.timersDeleted, (t) => t.id);
+  const events = commit.events;
+  return [
+    commit.executionArn,
+    events.map((e) => e.id),
+    events.map((e) => e.previousEventId),
+    events.map((e) => e.timestamp),
+    events.map((e) => e.type),
+    events.map((e) => e.detailsMember ?? null),
+    events.map((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
+    threads.deletes,
+    threads.puts.map((t) => t.id),
+    threads.puts.map((t) => JSON.stringify(t)),
+    tasks.deletes,
+    tasks.puts.map((t) => t.token),
+    tasks.puts.map((t) => t.activityArn),
+    tasks.puts.map((t) => t.executionArn),
+    tasks.puts.map((t) => t.threadId),
+    tasks.puts.map((t) => t.input),
+    tasks.puts.map((t) => t.status),
+    tasks.puts.map((t) => t.scheduledAt),
+    tasks.puts.map((t) => t.workerName ?? null),
+    timers.deletes,
+    timers.puts.map((t) => t.id),
+    timers.puts.map((t) => t.executionArn),
+    timers.puts.map((t) => t.threadId),
+    timers.puts.map((t) => t.kind),
+    timers.puts.map((t) => t.dueAt),
+    tasks.puts.filter((t) => t.status === 'queued').map((t) => t.activityArn),
+    nodeId,
+  ];
+}
+
+// --- errors ------------------------------------------------------------------------------------
+
+/** SQLSTATEs that mean "the database is not reachable right now", not "this request is wrong". */
+function isUnavailableCode(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  // 08: connection exception; 57P01-03: shutting down / cannot connect now; 53300: too many
+  // connections; 40001/40P01 are not here: the statements in this store do not raise them.
+  return (
+    code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300'
+  );
+}
+
+/**
+ * Turns a failure of `pg` into what callers expect: a StoreUnavailableError when the database
+ * could not be reached or the connection broke (anything pg raises that is not a server-side
+ * error is of that kind: refused, reset, terminated, connect timeout), otherwise the error itself.
+ */
+function storeError(error: unknown): unknown {
+  if (error instanceof DatabaseError) {
+    return isUnavailableCode(error.code)
+      ? new StoreUnavailableError(`PostgreSQL is unavailable: ${error.message}`, { cause: error })
+      : error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`PostgreSQL is unavailable: ${message}`, { cause: error });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code === '23505';
+}
+
+// --- connection ---------------------------------------------------------------------------------
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Arbitrary but fixed: the key of the advisory lock that serialises migrations in a database. */
+const MIGRATION_LOCK = 0x53575f4d; // "SW_M"
+
+/** Splits Stepwise's own `schema` URL parameter off the connection string pg receives. */
+function splitUrl(
+  url: string,
+  schemaOption: string | undefined,
+): { connectionString: string; schema?: string } {
+  let schema = schemaOption;
+  let connectionString = url;
+  try {
+    const parsed = new URL(url);
+    const fromUrl = parsed.searchParams.get('schema');
+    if (fromUrl !== null) {
+      parsed.searchParams.delete('schema');
+      connectionString = parsed.toString();
+      schema ??= fromUrl;
+    }
+  } catch {
+    // Not a URL (a libpq keyword string, say): pg parses it as it is.
+  }
+  if (schema !== undefined && !IDENTIFIER.test(schema)) {
+    throw new RangeError(`schema must be a lower-case SQL identifier: ${schema}`);
+  }
+  return schema === undefined ? { connectionString } : { connectionString, schema };
+}
+
+/** The pool's (and the listener's) client settings. */
+function clientConfig(connectionString: string, schema: string | undefined): PoolConfig {
+  const types = new TypeOverrides();
+  // int8 (times, versions, counts) as JavaScript numbers: every value stored here is below 2^53.
+  types.setTypeParser(20, (text: string) => Number(text));
+  const config: PoolConfig = {
+    connectionString,
+    types,
+    // Fail a request within seconds while the database is away, instead of queueing it forever.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    application_name: 'stepwise',
+  };
+  // search_path as a startup parameter: every pooled connection has it from its first query.
+  if (schema !== undefined) config.options = `-c search_path=${schema}`;
+  return config;
+}
+
+/** A node's identity in notifications: random, so a restarted node is a new one. */
+function newNodeId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+// --- the store -----------------------------------------------------------------------------------
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: Pool;
+  private readonly commitSql: string;
+  private readonly createExecutionSql: string;
+  private readonly nodeId = newNodeId();
+  private readonly channel: string;
+  private readonly taskListeners: ((activityArn: string) => void)[] = [];
+  private listener: Client | undefined;
+  private listenerRetry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * Connects, creates the schema if asked to, and applies the migrations this database lacks.
+   * Safe when several nodes start at once: migrations run under a transaction-level advisory lock.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const { connectionString, schema } = splitUrl(url, options.schema);
+    const pool = new Pool({ ...clientConfig(connectionString, schema), max: options.poolSize ?? 10 });
+    const store = new PostgresStore(pool, connectionString, schema);
+    try {
+      await store.migrate(schema);
+    } catch (error) {
+      await pool.end();
+      throw error instanceof DatabaseError ? error : storeError(error);
+    }
+    return store;
+  }
+
+  private constructor(
+    pool: Pool,
+    private readonly connectionString: string,
+    private readonly schema: string | undefined,
+  ) {
+    this.pool = pool;
+    // An idle client whose connection breaks emits here; without a handler the process would
+    // crash. The pool drops that client and opens a new one when next needed.
+    pool.on('error', (error) => {
+      if (!this.closed) console.error(`stepwise: PostgreSQL connection lost: ${error.message}`);
+    });
+    // One channel per schema, so that test schemas (or two deployments in one database) do not
+    // wake each other.
+    const channel = `stepwise_tasks_${schema ?? 'public'}`;
+    this.channel = channel;
+    this.commitSql =
+      'WITH u AS (UPDATE executions SET status = $29, next_event_id = $30, output = coalesce($31, output), ' +
+      'error = coalesce($32, error), cause = coalesce($33, cause), stop_date = coalesce($34, stop_date), ' +
+      'version = version + 1 WHERE arn = $1 AND version = $28 RETURNING arn)' +
+      transitionWrites(channel);
+    // A new execution is inserted with its first transition already applied to the row, since a
+    // statement's CTEs cannot see each other's writes; ON CONFLICT makes a racing duplicate a no-op.
+    this.createExecutionSql =
+      `WITH u AS (INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ($1, ` +
+      Array.from({ length: 16 }, (_, i) => `$${i + 28}`).join(', ') +
+      ') ON CONFLICT (arn) DO NOTHING RETURNING arn)' +
+      transitionWrites(channel);
+  }
+
+  private async migrate(schema: string | undefined): Promise<void> {
+    const client = await this.pool.connect();
+    let failed: unknown;
+    try {
+      await client.query('BEGIN');
+      // Held until COMMIT: a second node starting at the same moment waits here, then finds
+      // the migrations applied. (CREATE SCHEMA IF NOT EXISTS itself is not safe against a race.)
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS stepwise_migrations (version integer PRIMARY KEY, ' +
+          'applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const result = await client.query<{ version: number | null }>(
+        'SELECT max(version) AS version FROM stepwise_migrations',
+      );
+      const current = result.rows[0]?.version ?? 0;
+      if (current > postgresMigrations.length) {
+        throw new Error(
+          `database schema version ${current} is newer than this Stepwise understands (${postgresMigrations.length})`,
+        );
+      }
+      for (let version = current; version < postgresMigrations.length; version++) {
+        const sql = postgresMigrations[version];
+        if (sql === undefined) break;
+        await client.query(sql);
+        await client.query('INSERT INTO stepwise_migrations (version) VALUES ($1)', [version + 1]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      failed = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
+  /** One named statement on a pooled connection; connection failures become StoreUnavailableError. */
+  private async run<R extends QueryResultRow>(name: SqlName, values: unknown[]): Promise<R[]> {
+    return this.exec<R>(`sw_${name}`, SQL[name], values);
+  }
+
+  private async exec<R extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> {
+    try {
+      const result = await this.pool.query<R>({ name, text, values });
+      return result.rows;
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
+  private async one<R extends QueryResultRow>(name: SqlName, values: unknown[]): Promise<R | undefined> {
+    return (await this.run<R>(name, values))[0];
+  }
+
+  async createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+    // Idempotent by name: the insert does nothing when the name (or ARN) exists, and then the
+    // stored one is answered. A delete racing in between is retried.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const inserted = await this.one<ActivityRow>('insertActivity', [
+        activity.activityArn,
+        activity.name,
+        activity.creationDate,
+      ]);
+      if (inserted !== undefined) return toActivity(inserted);
+      const existing = await this.one<ActivityRow>('selectActivityByName', [activity.name]);
+      if (existing !== undefined) return toActivity(existing);
+    }
+    throw new Error(`activity ${activity.name} keeps conflicting`);
+  }
+
+  async getActivity(activityArn: string): Promise<ActivityRecord | undefined> {
+    const row = await this.one<ActivityRow>('selectActivity', [activityArn]);
+    return row === undefined ? undefined : toActivity(row);
+  }
+
+  async listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>> {
+    checkLimit(page.limit);
+    const after = page.after;
+    const rows =
+      after === undefined
+        ? await this.run<ActivityRow>('listActivitiesFirst', [page.limit + 1])
+        : await this.run<ActivityRow>('listActivitiesAfter', [after.creationDate, after.arn, page.limit + 1]);
+    return keysetPage(rows.map(toActivity), page.limit, (a) => ({
+      creationDate: a.creationDate,
+      arn: a.activityArn,
+    }));
+  }
+
+  async deleteActivity(activityArn: string): Promise<void> {
+    await this.run('deleteActivity', [activityArn]);
+  }
+
+  async createStateMachine(
+    stateMachine: StateMachineRecord,
+  ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
+    const revision = stateMachine.current;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const result = await this.one<{ created: number }>('createStateMachine', [
+        stateMachine.stateMachineArn,
+        stateMachine.name,
+        stateMachine.type,
+        stateMachine.status,
+        stateMachine.creationDate,
+        stateMachine.updateDate ?? null,
+        stateMachine.revisionId ?? null,
+        revision.revisionKey,
+        revision.definition,
+        revision.roleArn,
+        revision.loggingConfiguration,
+        revision.tracingConfiguration,
+        revision.createdAt,
+      ]);
+      if (result !== undefined && result.created > 0) return { created: true };
+      const existing = await this.getStateMachine(stateMachine.stateMachineArn);
+      if (existing !== undefined) return { created: false, existing };
+    }
+    throw new Error(`state machine ${stateMachine.stateMachineArn} keeps conflicting`);
+  }
+
+  async getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
+    const row = await this.one<StateMachineWithRevisionRow>('selectStateMachine', [stateMachineArn]);
+    return row === undefined ? undefined : toStateMachine(row);
+  }
+
+  async listStateMachines(page: PageRequest<NameCursor>): Promise<Page<StateMachineRecord, NameCursor>> {
+    checkLimit(page.limit);
+    const after = page.after;
+    const rows =
+      after === undefined
+        ? await this.run<StateMachineWithRevisionRow>('listStateMachinesFirst', [page.limit + 1])
+        : await this.run<StateMachineWithRevisionRow>('listStateMachinesAfter', [
+            after.creationDate,
+            after.arn,
+            page.limit + 1,
+          ]);
+    return keysetPage(rows.map(toStateMachine), page.limit, (m) => ({
+      creationDate: m.creationDate,
+      arn: m.stateMachineArn,
+    }));
+  }
+
+  async updateStateMachine(
+    stateMachineArn: string,
+    revision: StateMachineRevision,
+    update: { updateDate: number; revisionId: string },
+  ): Promise<boolean> {
+    const result = await this.one<{ updated: number }>('updateStateMachine', [
+      stateMachineArn,
+      revision.revisionKey,
+      update.updateDate,
+      update.revisionId,
+      revision.definition,
+      revision.roleArn,
+      revision.loggingConfiguration,
+      revision.tracingConfiguration,
+      revision.createdAt,
+    ]);
+    return result !== undefined && result.updated > 0;
+  }
+
+  async deleteStateMachine(stateMachineArn: string): Promise<void> {
+    await this.run('deleteStateMachine', [stateMachineArn]);
+  }
+
+  async getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {
+    const row = await this.one<RevisionRow>('selectRevision', [stateMachineArn, revisionKey]);
+    return row === undefined ? undefined : toRevision(row);
+  }
+
+  async createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
+    if (first.executionArn !== execution.executionArn || first.expectedVersion !== execution.version) {
+      throw new Error(`first transition does not match execution ${execution.executionArn}`);
+    }
+    const patch = first.execution;
+    // The row as it stands after its first transition (see createExecutionSql).
+    const row = [
+      execution.stateMachineArn,
+      execution.name,
+      patch.status,
+      execution.input,
+      patch.output ?? execution.output ?? null,
+      optionalJson(patch.error !== undefined ? patch.error : execution.error),
+      optionalJson(patch.cause !== undefined ? patch.cause : execution.cause),
+      execution.startDate,
+      patch.stopDate ?? execution.stopDate ?? null,
+      execution.traceHeader ?? null,
+      execution.revisionKey,
+      patch.nextEventId,
+      execution.version + 1,
+      execution.redriveCount,
+      execution.mapRunArn ?? null,
+      execution.mapRunIndex ?? null,
+    ];
+    const result = await this.transition('sw_createExecution', this.createExecutionSql, [
+      ...transitionParams(first, this.nodeId),
+      ...row,
+    ]);
+    if (result) return { created: true };
+    const existing = await this.getExecution(execution.executionArn);
+    if (existing === undefined) throw new Error(`execution vanished: ${execution.executionArn}`);
+    return { created: false, existing };
+  }
+
+  async getExecution(executionArn: string): Promise<ExecutionRecord | undefined> {
+    const row = await this.one<ExecutionRow>('selectExecution', [executionArn]);
+    return row === undefined ? undefined : toExecution(row);
+  }
+
+  async listExecutions(
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    checkLimit(page.limit);
+    const parent = executionParent(filter);
+    const machine = parent.by === 'machine';
+    const fetch = page.limit + 1;
+    const after = page.after;
+    let rows: ExecutionRow[];
+    if (filter.status === undefined) {
+      rows =
+        after === undefined
+          ? await this.run<ExecutionRow>(machine ? 'listExecutionsFirst' : 'listChildrenFirst', [
+              parent.arn,
+              fetch,
+            ])
+          : await this.run<ExecutionRow>(machine ? 'listExecutionsAfter' : 'listChildrenAfter', [
+              parent.arn,
+              after.startDate,
+              after.arn,
+              fetch,
+            ]);
+    } else {
+      rows =
+        after === undefined
+          ? await this.run<ExecutionRow>(
+              machine ? 'listExecutionsByStatusFirst' : 'listChildrenByStatusFirst',
+              [parent.arn, filter.status, fetch],
+            )
+          : await this.run<ExecutionRow>(
+              machine ? 'listExecutionsByStatusAfter' : 'listChildrenByStatusAfter',
+              [parent.arn, filter.status, after.startDate, after.arn, fetch],
+            );
+    }
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
+  }
+
+  async loadThreads(executionArn: string): Promise<ThreadRecord[]> {
+    const rows = await this.run<{ data: string }>('selectThreads', [executionArn]);
+    return rows.map((row) => JSON.parse(row.data) as ThreadRecord);
+  }
+
+  async commitTransition(commit: TransitionCommit): Promise<boolean> {
+    const patch = commit.execution;
+    return this.transition('sw_commitTransition', this.commitSql, [
+      ...transitionParams(commit, this.nodeId),
+      commit.expectedVersion,
+      patch.status,
+      patch.nextEventId,
+      patch.output ?? null,
+      optionalJson(patch.error),
+      optionalJson(patch.cause),
+      patch.stopDate ?? null,
+    ]);
+  }
+
+  /** Runs a transition statement; true when its gate row was written (and so everything else). */
+  private async transition(name: string, text: string, values: unknown[]): Promise<boolean> {
+    const rows = await this.exec<{ applied: number }>(name, text, values);
+    return (rows[0]?.applied ?? 0) > 0;
+  }
+
+  async getHistory(query: HistoryQuery): Promise<HistoryEvent[]> {
+    checkLimit(query.limit);
+    const rows = query.reverse
+      ? await this.run<HistoryRow>('historyReverse', [
+          query.executionArn,
+          query.afterId ?? Number.MAX_SAFE_INTEGER,
+          query.limit,
+        ])
+      : await this.run<HistoryRow>('historyForward', [
+          query.executionArn,
+          query.afterId ?? Number.MIN_SAFE_INTEGER,
+          query.limit,
+        ]);
+    return rows.map(toHistoryEvent);
+  }
+
+  async putRevision(revision: StateMachineRevision): Promise<void> {
+    await this.run('insertRevision', [
+      revision.stateMachineArn,
+      revision.revisionKey,
+      revision.definition,
+      revision.roleArn,
+      revision.loggingConfiguration,
+      revision.tracingConfiguration,
+      revision.createdAt,
+    ]);
+  }
+
+  async createMapRun(mapRun: MapRunRecord, items: string[]): Promise<void> {
+    try {
+      await this.run('createMapRun', [mapRun.mapRunArn, ...mapRunValues(mapRun), mapRun.version, items]);
+    } catch (error) {
+      // The contract: a second Map Run under an ARN already used is refused, with nothing written
+      // (the statement is atomic). Said plainly rather than as a constraint name.
+      if (isUniqueViolation(error)) throw new Error(`map run exists: ${mapRun.mapRunArn}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async getMapRun(mapRunArn: string): Promise<MapRunRecord | undefined> {
+    const row = await this.one<MapRunRow>('selectMapRun', [mapRunArn]);
+    return row === undefined ? undefined : toMapRun(row);
+  }
+
+  async listMapRuns(executionArn: string): Promise<MapRunRecord[]> {
+    return (await this.run<MapRunRow>('selectMapRunsOfExecution', [executionArn])).map(toMapRun);
+  }
+
+  async updateMapRun(mapRun: MapRunRecord, expectedVersion: number): Promise<boolean> {
+    const rows = await this.exec('sw_updateMapRun', `${SQL.updateMapRun} RETURNING arn`, [
+      ...mapRunValues(mapRun),
+      mapRun.mapRunArn,
+      expectedVersion,
+    ]);
+    return rows.length > 0;
+  }
+
+  async getMapRunItem(mapRunArn: string, index: number): Promise<string | undefined> {
+    return (await this.one<{ input: string }>('selectMapRunItem', [mapRunArn, index]))?.input;
+  }
+
+  async runningMapRuns(): Promise<MapRunRecord[]> {
+    return (await this.run<MapRunRow>('selectRunningMapRuns', [])).map(toMapRun);
+  }
+
+  async mapRunChildren(mapRunArn: string): Promise<ExecutionRecord[]> {
+    return (await this.run<ExecutionRow>('selectMapRunChildren', [mapRunArn])).map(toExecution);
+  }
+
+  async nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {
+    const row = await this.one<TaskRow>('selectNextQueuedTask', [activityArn]);
+    return row === undefined ? undefined : toTask(row);
+  }
+
+  async activitiesWithQueuedTasks(): Promise<string[]> {
+    return (await this.run<{ activity_arn: string }>('selectQueuedActivities', [])).map(
+      (r) => r.activity_arn,
+    );
+  }
+
+  async getActivityTask(token: string): Promise<ActivityTaskRecord | undefined> {
+    const row = await this.one<TaskRow>('selectTask', [token]);
+    return row === undefined ? undefined : toTask(row);
+  }
+
+  async listActivityTasks(activityArn: string, limit: number): Promise<ActivityTaskRecord[]> {
+    checkLimit(limit);
+    return (await this.run<TaskRow>('listActivityTasks', [activityArn, limit])).map(toTask);
+  }
+
+  async countActivityTasks(activityArn: string): Promise<ActivityTaskCounts> {
+    const counts: ActivityTaskCounts = { queued: 0, started: 0 };
+    for (const row of await this.run<{ status: string; n: number }>('countActivityTasks', [activityArn])) {
+      if (row.status === 'queued') counts.queued = row.n;
+      else if (row.status === 'started') counts.started = row.n;
+    }
+    return counts;
+  }
+
+  async setActivityHuman(activityArn: string, human: boolean): Promise<void> {
+    await this.run(human ? 'insertHumanActivity' : 'deleteHumanActivity', [activityArn]);
+  }
+
+  async humanActivities(): Promise<string[]> {
+    return (await this.run<{ activity_arn: string }>('selectHumanActivities', [])).map((r) => r.activity_arn);
+  }
+
+  async searchExecutions(
+    filter: ExecutionSearch,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    checkLimit(page.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.stateMachineArn !== undefined)
+      where.push(`state_machine_arn = ${param(filter.stateMachineArn)}`);
+    else where.push('map_run_arn IS NULL');
+    if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
+    if (filter.namePrefix !== undefined && filter.namePrefix !== '') {
+      where.push(`starts_with(name, ${param(filter.namePrefix)})`);
+    }
+    if (filter.startedAfter !== undefined) where.push(`start_date >= ${param(filter.startedAfter)}`);
+    if (filter.startedBefore !== undefined) where.push(`start_date < ${param(filter.startedBefore)}`);
+    if (page.after !== undefined) {
+      const date = param(page.after.startDate);
+      where.push(`start_date <= ${date} AND (start_date < ${date} OR arn > ${param(page.after.arn)})`);
+    }
+    const text =
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+      `${NEWEST_FIRST} LIMIT ${param(page.limit + 1)}`;
+    // The text depends on the filters given: named after it, so each shape is prepared once.
+    const name = `sw_search_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    const rows = await this.exec<ExecutionRow>(name, text, params);
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
+  }
+
+  async countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>> {
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const row of await this.run<{ status: ExecutionStatus; n: number }>('countExecutions', [
+      stateMachineArn,
+    ])) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  async dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
+    checkLimit(limit);
+    return (await this.run<TimerRow>('selectDueTimers', [now, limit])).map(toTimer);
+  }
+
+  async claimDueTimers(now: number, limit: number, leaseMs: number): Promise<TimerRecord[]> {
+    checkLimit(limit);
+    const rows = await this.run<TimerRow>('claimDueTimers', [now, now + leaseMs, limit]);
+    // RETURNING follows no order; the contract's is earliest first.
+    return rows.map(toTimer).sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async nextTimerDue(): Promise<number | undefined> {
+    return (await this.one<{ due: number | null }>('nextTimerDue', []))?.due ?? undefined;
+  }
+
+  /**
+   * Another node queued a task for `activityArn` (a hint: the listener checks the queue). The
+   * first subscription opens a dedicated LISTEN connection, which reconnects by itself; a
+   * notification sent while it was down is lost, which is why the runtime also polls slowly.
+   */
+  onTaskQueued(listener: (activityArn: string) => void): void {
+    this.taskListeners.push(listener);
+    if (this.taskListeners.length === 1) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new Client(clientConfig(this.connectionString, this.schema));
+    this.listener = client;
+    const retry = (): void => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.listenerRetry = setTimeout(() => {
+        this.listenerRetry = undefined;
+        void this.listen();
+      }, 1000);
+      this.listenerRetry.unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (message) => {
+      const payload = message.payload ?? '';
+      const space = payload.indexOf(' ');
+      if (space < 0 || payload.slice(0, space) === this.nodeId) return;
+      const activityArn = payload.slice(space + 1);
+      for (const notify of this.taskListeners) notify(activityArn);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+    } catch {
+      retry();
+    }
+  }
+
+  /** For tests and tools: a query on a pooled connection of this store's schema. */
+  async withClient<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw storeError(error);
+    }
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.listenerRetry !== undefined) clearTimeout(this.listenerRetry);
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener !== undefined) await listener.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * What only a shared database has: several stores (nodes) on one schema racing each other,
+ * migrations applied by nodes starting together, task notifications between nodes, and the
+ * connection to PostgreSQL being lost and coming back. The behaviour every store shares is in
+ * store.contract.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ActivityTaskRecord, TimerRecord } from '@stepwise/core';
+import { StoreUnavailableError } from '../src/store/errors.js';
+import { postgresMigrations } from '../src/store/postgres-migrations.js';
+import { PostgresStore } from '../src/store/postgres.js';
+import type { ExecutionRecord, TransitionCommit } from '../src/store/types.js';
+import { postgresSkip, proxiedUrl, startProxy, testSchema } from './helpers/postgres.js';
+import type { TestSchema } from './helpers/postgres.js';
+
+const REGION = 'arn:aws:states:us-east-1:123456789012';
+const MACHINE = `${REGION}:stateMachine:m`;
+const ACTIVITY = `${REGION}:activity:work`;
+
+function execution(name: string): ExecutionRecord {
+  return {
+    executionArn: `${REGION}:execution:m:${name}`,
+    stateMachineArn: MACHINE,
+    name,
+    status: 'RUNNING',
+    input: '{}',
+    startDate: 1000,
+    revisionKey: 'r0',
+    nextEventId: 1,
+    version: 0,
+    redriveCount: 0,
+  };
+}
+
+function commit(executionArn: string, expectedVersion: number, nextEventId: number): TransitionCommit {
+  return {
+    executionArn,
+    expectedVersion,
+    execution: { status: 'RUNNING', nextEventId },
+    events: [],
+    threadsPut: [],
+    threadsDeleted: [],
+    tasksPut: [],
+    tasksDeleted: [],
+    timersPut: [],
+    timersDeleted: [],
+  };
+}
+
+function first(record: ExecutionRecord): TransitionCommit {
+  return {
+    ...commit(record.executionArn, 0, 2),
+    events: [{ id: 1, previousEventId: 0, timestamp: 1000, type: 'ExecutionStarted' }],
+  };
+}
+
+function task(token: string, executionArn: string): ActivityTaskRecord {
+  return {
+    token,
+    activityArn: ACTIVITY,
+    executionArn,
+    threadId: 'root',
+    input: '{}',
+    status: 'queued',
+    scheduledAt: 2000,
+  };
+}
+
+const skip = await postgresSkip();
+
+void describe('PostgreSQL store: several nodes on one database', { skip }, () => {
+  let schema: TestSchema;
+  const stores: PostgresStore[] = [];
+
+  before(async () => {
+    schema = testSchema();
+    // Three nodes starting at the same moment on an empty schema: one applies the migrations,
+    // the others wait on the advisory lock and find them applied.
+    stores.push(...(await Promise.all([0, 1, 2].map(() => PostgresStore.open(schema.url)))));
+  });
+
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await schema.drop();
+  });
+
+  function node(i: number): PostgresStore {
+    const store = stores[i];
+    assert.ok(store);
+    return store;
+  }
+
+  void it('applies each migration once when nodes start together', async () => {
+    const rows = await node(0).withClient(async (client) => {
+      const result = await client.query<{ version: number }>(
+        'SELECT version FROM stepwise_migrations ORDER BY version',
+      );
+      return result.rows.map((row) => row.version);
+    });
+    assert.deepEqual(
+      rows,
+      postgresMigrations.map((_, i) => i + 1),
+    );
+    // Opening again applies nothing.
+    const again = await PostgresStore.open(schema.url);
+    await again.close();
+  });
+
+  void it('lets exactly one node create an execution, an activity, a Map Run of one name', async () => {
+    const record = execution('raced');
+    const outcomes = await Promise.all(stores.map((store) => store.createExecution(record, first(record))));
+    assert.equal(outcomes.filter((o) => o.created).length, 1);
+    for (const outcome of outcomes) {
+      if (!outcome.created) assert.equal(outcome.existing.executionArn, record.executionArn);
+    }
+    const history = await node(1).getHistory({
+      executionArn: record.executionArn,
+      reverse: false,
+      limit: 10,
+    });
+    assert.equal(history.length, 1);
+
+    const activities = await Promise.all(
+      stores.map((store, i) =>
+        store.createActivity({ activityArn: ACTIVITY, name: 'work', creationDate: 10 + i }),
+      ),
+    );
+    assert.equal(new Set(activities.map((a) => a.creationDate)).size, 1);
+
+    const run = {
+      mapRunArn: `${REGION}:mapRun:m/Map:1`,
+      executionArn: record.executionArn,
+      threadId: 'root',
+      stateMachineArn: `${MACHINE}/Map`,
+      revisionKey: 'x',
+      executionType: 'STANDARD' as const,
+      status: 'RUNNING' as const,
+      startDate: 1,
+      maxConcurrency: 0,
+      toleratedFailureCount: 0,
+      toleratedFailurePercentage: 0,
+      total: 1,
+      launched: 0,
+      succeeded: 0,
+      failed: 0,
+      timedOut: 0,
+      aborted: 0,
+      version: 0,
+    };
+    const created = await Promise.allSettled(stores.map((store) => store.createMapRun(run, ['{}'])));
+    assert.equal(created.filter((c) => c.status === 'fulfilled').length, 1);
+  });
+
+  void it('applies one of several racing transitions from the same version', async () => {
+    const record = execution('contended');
+    await node(0).createExecution(record, first(record));
+    let version = 1;
+    for (let round = 0; round < 20; round++) {
+      const results = await Promise.all(
+        stores.map((store, i) =>
+          store.commitTransition({
+            ...commit(record.executionArn, version, version + 2),
+            events: [{ id: version + 1, previousEventId: version, timestamp: i, type: `Node${i}` }],
+          }),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1, `round ${round}`);
+      version++;
+    }
+    const history = await node(2).getHistory({
+      executionArn: record.executionArn,
+      reverse: false,
+      limit: 100,
+    });
+    assert.deepEqual(
+      history.map((e) => e.id),
+      Array.from({ length: 21 }, (_, i) => i + 1),
+    );
+    assert.equal((await node(1).getExecution(record.executionArn))?.version, 21);
+  });
+
+  void it('hands each due timer to one node', async () => {
+    const record = execution('timers');
+    await node(0).createExecution(record, first(record));
+    const timers: TimerRecord[] = Array.from({ length: 120 }, (_, i) => ({
+      id: `t${String(i).padStart(3, '0')}`,
+      executionArn: record.executionArn,
+      threadId: 'root',
+      kind: 'wait',
+      dueAt: 5000 + i,
+    }));
+    assert.equal(
+      await node(0).commitTransition({ ...commit(record.executionArn, 1, 2), timersPut: timers }),
+      true,
+    );
+    const claimed = await Promise.all(
+      stores.map(async (store) => {
+        const mine: string[] = [];
+        for (;;) {
+          const batch = await store.claimDueTimers(10_000, 7, 60_000);
+          if (batch.length === 0) return mine;
+          mine.push(...batch.map((t) => t.id));
+        }
+      }),
+    );
+    const all = claimed.flat();
+    assert.equal(all.length, timers.length);
+    assert.equal(new Set(all).size, timers.length);
+  });
+
+  void it('tells the other nodes, not itself, that a task was queued', async () => {
+    const heard: string[][] = [[], [], []];
+    stores.forEach((store, i) => store.onTaskQueued((arn) => heard[i]?.push(arn)));
+    const record = execution('notify');
+    await node(0).createExecution(record, first(record));
+    // Give the LISTEN connections a moment to be established.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await node(0).commitTransition({
+      ...commit(record.executionArn, 1, 2),
+      tasksPut: [task('tok-1', record.executionArn), task('tok-2', record.executionArn)],
+    });
+    const deadline = Date.now() + 3000;
+    while ((heard[1]?.length === 0 || heard[2]?.length === 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // One notification per activity and commit, however many tasks it queued.
+    assert.deepEqual(heard, [[], [ACTIVITY], [ACTIVITY]]);
+    // A stale commit notifies nobody.
+    await node(0).commitTransition({
+      ...commit(record.executionArn, 1, 2),
+      tasksPut: [task('tok-3', record.executionArn)],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(heard, [[], [ACTIVITY], [ACTIVITY]]);
+  });
+});
+
+void describe('PostgreSQL store: connection loss', { skip }, () => {
+  void it('fails with StoreUnavailableError while the database is away and recovers by itself', async () => {
+    const schema = testSchema();
+    const proxy = await startProxy();
+    const store = await PostgresStore.open(proxiedUrl(proxy, schema));
+    try {
+      const record = execution('survivor');
+      await store.createExecution(record, first(record));
+      await proxy.cut();
+      await assert.rejects(store.getExecution(record.executionArn), StoreUnavailableError);
+      await assert.rejects(store.commitTransition(commit(record.executionArn, 1, 2)), StoreUnavailableError);
+      await proxy.restore();
+      // The pool replaces the broken connections on its own.
+      assert.equal((await store.getExecution(record.executionArn))?.version, 1);
+      assert.equal(await store.commitTransition(commit(record.executionArn, 1, 2)), true);
+      assert.equal((await store.getExecution(record.executionArn))?.version, 2);
+    } finally {
+      await store.close();
+      await proxy.close();
+      await schema.drop();
+    }
+  });
+});
