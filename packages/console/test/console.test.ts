@@ -22,6 +22,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT, sdkClient, startTestServer } from '../../server/test/helpers/server.js';
 import type { TestServer } from '../../server/test/helpers/server.js';
+import { bigMachine } from './big-machine.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -207,6 +208,86 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     await shot('state-data-flow');
   });
 
+  /** Each data-flow step of the open state panel: where its value came from, and its text. */
+  const flowSteps = async (): Promise<Record<string, { source: string; text: string }>> => {
+    const panel = page.getByTestId('state-panel');
+    await panel.getByTestId('flow-variables').waitFor();
+    const steps: Record<string, { source: string; text: string }> = {};
+    for (const key of [
+      'raw',
+      'inputPath',
+      'parameters',
+      'result',
+      'resultSelector',
+      'resultPath',
+      'output',
+      'variables',
+    ]) {
+      const step = panel.getByTestId(`flow-${key}`);
+      steps[key] = {
+        source: (await step.getAttribute('data-source')) ?? '',
+        text: (await step.textContent()) ?? '',
+      };
+    }
+    return steps;
+  };
+
+  it('shows a Task state’s data flow step by step, recorded and recomputed', async () => {
+    await openExecution(executions['adult'] ?? '');
+    await page
+      .getByTestId('graph')
+      .getByRole('button', { name: /State ContentBrowsedAllowed\?/ })
+      .click();
+    let steps = await flowSteps();
+    assert.equal(steps['raw']?.source, 'recorded');
+    assert.match(steps['raw']?.text ?? '', /"age": 30/);
+    // No InputPath or Parameters: the input passes unchanged, and the recorded effective input
+    // (ActivityScheduled) agrees with the recomputation.
+    assert.equal(steps['inputPath']?.source, 'unchanged');
+    assert.match(steps['inputPath']?.text ?? '', /"age": 30/);
+    assert.equal(steps['parameters']?.source, 'recorded');
+    assert.match(steps['parameters']?.text ?? '', /"age": 30/);
+    assert.equal(steps['result']?.source, 'recorded');
+    assert.match(steps['result']?.text ?? '', /"message": "allowed"/);
+    assert.equal(steps['resultSelector']?.source, 'unchanged');
+    assert.equal(steps['resultPath']?.source, 'computed');
+    assert.match(steps['resultPath']?.text ?? '', /"type": "adult"/);
+    assert.equal(steps['output']?.source, 'recorded');
+    assert.match(steps['output']?.text ?? '', /"message": "allowed"/);
+    assert.equal(steps['variables']?.source, 'notApplicable');
+    assert.equal(await page.getByTestId('flow-mismatch').count(), 0);
+    await page.getByTestId('state-panel').screenshot({ path: join(ARTIFACTS, 'state-data-flow-panel.png') });
+
+    // The refused one: the error output, placed at the Catch's ResultPath in the raw input.
+    await openExecution(executions['child'] ?? '');
+    await page
+      .getByTestId('graph')
+      .getByRole('button', { name: /State ContentBrowsedAllowed\?/ })
+      .click();
+    steps = await flowSteps();
+    assert.match(steps['raw']?.text ?? '', /"age": 12/);
+    assert.equal(steps['parameters']?.source, 'recorded');
+    assert.match(steps['parameters']?.text ?? '', /"age": 12/);
+    assert.equal(steps['result']?.source, 'recorded');
+    assert.match(steps['result']?.text ?? '', /"Error": "age check failed"/);
+    assert.match(steps['result']?.text ?? '', /"Cause": "<b>too young<\/b>"/);
+    assert.equal(steps['resultSelector']?.source, 'notApplicable');
+    assert.equal(steps['resultPath']?.source, 'computed');
+    assert.match(steps['resultPath']?.text ?? '', /"error-info": \{/);
+    assert.equal(steps['output']?.source, 'recorded');
+    const output = JSON.parse(
+      (await page.getByTestId('state-panel').getByTestId('state-output').textContent()) ?? '',
+    ) as unknown;
+    assert.deepEqual(output, {
+      age: 12,
+      note: '<img src=x onerror="window.__xss=1">',
+      'error-info': { Error: 'age check failed', Cause: '<b>too young</b>' },
+    });
+    assert.equal(await page.getByTestId('flow-mismatch').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    await shot('state-data-flow-caught');
+  });
+
   it('starts and stops an execution from the UI', async () => {
     await page.goto(`${server.url}/#/state-machines/${encodeURIComponent(stateMachineArn)}`);
     await page.getByTestId('open-start').click();
@@ -249,6 +330,97 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
     const started = history.events?.find((e) => e.type === 'ActivityStarted');
     assert.equal(started?.activityStartedEventDetails?.workerName, 'console:operator');
+  });
+
+  it('lays out a 120-state machine readably, with every node drawn, and pans and zooms', async () => {
+    const bigActivity = (await sfn.send(new CreateActivityCommand({ name: 'bigWork' }))).activityArn ?? '';
+    const { definition, stateCount } = bigMachine(bigActivity);
+    assert.ok(stateCount >= 120);
+    const bigArn =
+      (
+        await sfn.send(
+          new CreateStateMachineCommand({
+            name: 'BigMachine',
+            definition,
+            roleArn: 'arn:aws:iam::123456789012:role/stepwise',
+          }),
+        )
+      ).stateMachineArn ?? '';
+    const run = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: bigArn, name: 'big', input: '{"n": 1, "items": [1, 2]}' }),
+    );
+    await page.goto(`${server.url}/#/executions/${encodeURIComponent(run.executionArn ?? '')}`);
+    const graph = page.getByTestId('graph');
+    // Step003 is a Task waiting for a bigWork worker: the execution stays at it.
+    await graph.locator('[data-state="Step003"][data-status="running"]').waitFor({ timeout: 20_000 });
+    assert.equal(await graph.locator('[data-state]').count(), stateCount);
+    assert.equal(await graph.locator('[data-state="Step001"]').getAttribute('data-status'), 'succeeded');
+    for (const name of ['Fanout', 'EachItem', 'Left1', 'Item4', 'Handler', 'Done', 'Detour12'])
+      assert.equal(await graph.locator(`[data-state="${name}"]`).count(), 1, name);
+    // Next and Catch edges leave a state from different points (Catch from its right side).
+    const starts = async (kind: string): Promise<string[]> =>
+      graph
+        .locator(`.edge-${kind} path.react-flow__edge-path`)
+        .evaluateAll((paths) =>
+          paths.map((p) => /^M ?[\d.-]+ [\d.-]+/.exec(p.getAttribute('d') ?? '')?.[0] ?? ''),
+        );
+    const catchStarts = await starts('catch');
+    const nextStarts = new Set([
+      ...(await starts('next')),
+      ...(await starts('choice')),
+      ...(await starts('default')),
+    ]);
+    assert.ok(catchStarts.length >= 20, `${catchStarts.length} catch edges`);
+    for (const start of catchStarts)
+      assert.ok(!nextStarts.has(start), `a Catch edge shares its start ${start}`);
+    // Opens on the first states at a readable zoom, not a speck of the whole.
+    const zoomOf = async (): Promise<number> =>
+      graph
+        .locator('.react-flow__viewport')
+        .evaluate((el) => new DOMMatrixReadOnly(getComputedStyle(el).transform).a);
+    assert.ok((await zoomOf()) >= 0.5, `initial zoom ${await zoomOf()}`);
+    await shot('big-machine');
+
+    // The data flow of a Pass state with Parameters, recomputed in the browser.
+    await graph.getByRole('button', { name: /State Step001,/ }).click();
+    const steps = await flowSteps();
+    assert.equal(steps['parameters']?.source, 'computed');
+    assert.match(steps['parameters']?.text ?? '', /"step": "1"/);
+    assert.equal(steps['resultPath']?.source, 'computed');
+    assert.match(steps['resultPath']?.text ?? '', /"s1": \{/);
+    assert.equal(steps['output']?.source, 'recorded');
+    assert.equal(await page.getByTestId('flow-mismatch').count(), 0);
+
+    // Zoom with the wheel, pan by dragging the background, then fit the whole machine.
+    const box = await graph.boundingBox();
+    assert.ok(box);
+    const before = await zoomOf();
+    await page.mouse.move(box.x + 40, box.y + 40);
+    await page.mouse.wheel(0, 600);
+    await page.waitForTimeout(300);
+    const zoomed = await zoomOf();
+    assert.ok(zoomed < before, `zoom ${before} → ${zoomed}`);
+    const origin = async (): Promise<number> =>
+      graph
+        .locator('.react-flow__viewport')
+        .evaluate((el) => new DOMMatrixReadOnly(getComputedStyle(el).transform).f);
+    const y0 = await origin();
+    // (The top right: clear of the controls, bottom left, and the minimap, bottom right.)
+    await page.mouse.move(box.x + box.width - 30, box.y + 240);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 30, box.y + 40, { steps: 8 });
+    await page.mouse.up();
+    assert.ok((await origin()) < y0, 'dragging up pans the graph');
+    await graph.locator('.react-flow__controls-fitview').click();
+    await page.waitForTimeout(400);
+    await graph.screenshot({ path: join(ARTIFACTS, 'big-machine-overview.png') });
+    // Zoom into the Parallel and the Map: nested groups stay legible.
+    const fanout = await graph.locator('[data-state="Fanout"]').boundingBox();
+    assert.ok(fanout);
+    await page.mouse.move(fanout.x + fanout.width / 2, fanout.y + fanout.height / 2);
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(400);
+    await graph.screenshot({ path: join(ARTIFACTS, 'big-machine-parallel.png') });
   });
 
   it('shows a definition’s diagnostic at its location', async () => {

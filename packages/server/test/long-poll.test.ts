@@ -380,3 +380,68 @@ describe('hand-over during a slow commit', () => {
     assert.deepEqual(await answer, { taskToken: 'token-1', input: '{"slow":true}' });
   });
 });
+
+/**
+ * Tasks the runtime offers after their commit are handed to several waiting pollers at once, so
+ * that their ActivityStarted commits can share one store transaction; each still goes to exactly
+ * one poller, and a poller gone before its hand-over leaves the task to the next one.
+ */
+describe('concurrent hand-overs of offered tasks', () => {
+  const activityArn = 'arn:aws:states:us-east-1:123456789012:activity:many';
+  const taskFor = (token: string): ActivityTaskRecord => ({
+    token,
+    activityArn,
+    executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${token}`,
+    threadId: 'root',
+    input: JSON.stringify({ token }),
+    status: 'queued',
+    scheduledAt: 0,
+  });
+  const emptyStore = { nextQueuedTask: () => Promise.resolve(undefined) } as unknown as Store;
+
+  test('several hand-overs commit at once, one task per poller, oldest poller first', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started = new Set<string>();
+    const d = new ActivityDispatcher(
+      emptyStore,
+      async (t) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await sleep(30);
+        inFlight--;
+        // A second start of the same task loses, as ActivityStarted's version check makes it.
+        if (started.has(t.token)) return false;
+        started.add(t.token);
+        return true;
+      },
+      10_000,
+    );
+    const request = (connected: () => boolean) => ({
+      activityArn,
+      signal: new AbortController().signal,
+      isConnected: connected,
+    });
+    const polls = [0, 1, 2, 3].map(() => d.poll(request(() => true)));
+    await sleep(10);
+    for (const token of ['t0', 't1', 't2']) d.offer(taskFor(token));
+    const answers = await Promise.all(polls.slice(0, 3));
+    assert.deepEqual(
+      answers.map((a) => a?.taskToken),
+      ['t0', 't1', 't2'],
+    );
+    assert.equal(most, 3);
+
+    // The oldest waiting poll has gone: the next task goes to the poll behind it.
+    let connected = true;
+    const gone = d.poll(request(() => connected));
+    const next = d.poll(request(() => true));
+    connected = false;
+    d.offer(taskFor('t3'));
+    d.offer(taskFor('t4'));
+    assert.equal((await polls[3])?.taskToken, 't3');
+    assert.equal(await gone, undefined);
+    assert.equal((await next)?.taskToken, 't4');
+    await d.close();
+  });
+});

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
+  DeleteActivityCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   SendTaskSuccessCommand,
@@ -31,6 +32,7 @@ import {
   start,
   taskMachine,
   waitForEnd,
+  waitForEvent,
 } from './helpers/sfn.js';
 
 const skip = await postgresSkip();
@@ -150,6 +152,74 @@ void describe('three nodes on one PostgreSQL database', { skip }, () => {
       assert.equal(end.output, JSON.stringify({ done: i }));
     });
     void Promise.allSettled(workers);
+  });
+
+  void it('runs a Distributed Map whose children close on every node', async () => {
+    const activityArn = await createActivity(at(nodes, 0).client);
+    const machineArn = await createMachine(at(nodes, 1).client, {
+      StartAt: 'Fan',
+      States: {
+        Fan: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrency: 3,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: activityArn, End: true } },
+          },
+          End: true,
+        },
+      },
+    });
+    const count = 12;
+    const items = Array.from({ length: count }, (_, i) => ({ n: i }));
+    const executionArn = await start(at(nodes, 2).client, machineArn, { items });
+    // Worker w polls node w and answers through node w + 1: children close on all three nodes,
+    // whichever node drives the run.
+    let answered = 0;
+    const workers = [0, 1, 2].map(async (w) => {
+      while (answered < count) {
+        const task = await poll(at(nodes, w).client, activityArn, { workerName: `m${w}` });
+        if (task === undefined) continue;
+        answered++;
+        const input = JSON.parse(task.input) as { n: number };
+        await at(nodes, w + 1).client.send(
+          new SendTaskSuccessCommand({
+            taskToken: task.taskToken,
+            output: JSON.stringify({ done: input.n }),
+          }),
+        );
+      }
+    });
+    const end = await waitForEnd(at(nodes, 0).client, executionArn, 30_000);
+    assert.equal(end.status, 'SUCCEEDED');
+    assert.deepEqual(
+      JSON.parse(end.output ?? 'null'),
+      items.map((item) => ({ done: item.n })),
+    );
+    assert.equal(answered, count);
+    assertWellFormed(await history(at(nodes, 1).client, executionArn));
+    void Promise.allSettled(workers);
+  });
+
+  void it('fails Task states on every node soon after another node deleted their activity', async () => {
+    const activityArn = await createActivity(at(nodes, 0).client);
+    const machineArn = await createMachine(at(nodes, 0).client, taskMachine(activityArn));
+    // Every node runs a Task on the activity first, so each has seen that it exists.
+    const first = await Promise.all(nodes.map((node) => start(node.client, machineArn)));
+    for (const [i, arn] of first.entries()) {
+      const events = await waitForEvent(at(nodes, i).client, arn, 'ActivityScheduled');
+      assert.ok(events.length > 0);
+    }
+    await at(nodes, 2).client.send(new DeleteActivityCommand({ activityArn }));
+    await sleep(2500);
+    for (const node of nodes) {
+      const end = await waitForEnd(node.client, await start(node.client, machineArn), 10_000);
+      assert.equal(end.status, 'FAILED');
+      assert.equal(end.error, 'States.Runtime');
+      assert.match(end.cause ?? '', /The activity .* does not exist\./);
+    }
   });
 
   void it('fires the timers of a node killed with -9 on the other nodes', async () => {

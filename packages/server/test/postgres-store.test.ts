@@ -209,6 +209,114 @@ void describe('PostgreSQL store: several nodes on one database', { skip }, () =>
     assert.equal(new Set(all).size, timers.length);
   });
 
+  void it('hands each queued task to one claimant across nodes (FOR UPDATE SKIP LOCKED)', async () => {
+    const record = execution('claims');
+    await node(0).createExecution(record, first(record));
+    const tasks = Array.from({ length: 90 }, (_, i) => ({
+      ...task(`claim-${String(i).padStart(3, '0')}`, record.executionArn),
+      scheduledAt: 3000 + i,
+    }));
+    assert.equal(
+      await node(0).commitTransition({ ...commit(record.executionArn, 1, 2), tasksPut: tasks }),
+      true,
+    );
+    // Three nodes (three pools), four concurrent claimants each, claiming until the queue is empty.
+    const claimed = await Promise.all(
+      stores.flatMap((store) =>
+        [0, 1, 2, 3].map(async () => {
+          const mine: string[] = [];
+          for (;;) {
+            const next = await store.claimQueuedTask(ACTIVITY, Date.now(), 60_000);
+            if (next === undefined) return mine;
+            mine.push(next.token);
+          }
+        }),
+      ),
+    );
+    const all = claimed.flat();
+    assert.equal(all.length, tasks.length);
+    assert.equal(new Set(all).size, tasks.length);
+    assert.ok(
+      stores.every((_, i) => claimed.slice(i * 4, i * 4 + 4).flat().length > 0),
+      'every node got some of the work',
+    );
+    // A claim released on one node is claimable on another at once.
+    await node(1).releaseTaskClaim('claim-042');
+    assert.equal((await node(2).claimQueuedTask(ACTIVITY, Date.now(), 60_000))?.token, 'claim-042');
+    assert.equal(await node(0).claimQueuedTask(ACTIVITY, Date.now(), 60_000), undefined);
+    // A dead node's claims run out: a later claim (a clock past the leases) takes them over.
+    assert.equal((await node(0).claimQueuedTask(ACTIVITY, Date.now() + 61_000, 60_000))?.token, 'claim-000');
+    // The tasks leave the queue (their ActivityStarted deletes or re-puts them) for the next test.
+    assert.equal(
+      await node(0).commitTransition({
+        ...commit(record.executionArn, 2, 2),
+        tasksDeleted: tasks.map((t) => t.token),
+      }),
+      true,
+    );
+  });
+
+  void it('lets one node at a time drive a Map Run, and another take it over after the lease', async () => {
+    const record = execution('map-owner');
+    await node(0).createExecution(record, first(record));
+    const arn = `${REGION}:mapRun:m/Owned:1`;
+    await node(0).createMapRun(
+      {
+        mapRunArn: arn,
+        executionArn: record.executionArn,
+        threadId: 'root',
+        stateMachineArn: `${MACHINE}/Owned`,
+        revisionKey: 'x',
+        executionType: 'STANDARD',
+        status: 'RUNNING',
+        startDate: 1,
+        maxConcurrency: 0,
+        toleratedFailureCount: 0,
+        toleratedFailurePercentage: 0,
+        total: 2,
+        launched: 0,
+        succeeded: 0,
+        failed: 0,
+        timedOut: 0,
+        aborted: 0,
+        version: 0,
+      },
+      ['{}', '{}'],
+    );
+    // Nodes racing for it: exactly one owns it.
+    const claims = await Promise.all(stores.map((store, i) => store.claimMapRun(arn, `n${i}`, 1000, 500)));
+    const owners = claims.flatMap((run, i) => (run === undefined ? [] : [i]));
+    assert.equal(owners.length, 1);
+    const owner = owners[0] ?? 0;
+    const other = (owner + 1) % 3;
+    assert.equal(claims[owner]?.mapRunArn, arn);
+    // The owner renews; the others are refused while the lease runs.
+    assert.ok(await node(owner).claimMapRun(arn, `n${owner}`, 1100, 500));
+    assert.equal(await node(other).claimMapRun(arn, `n${other}`, 1599, 500), undefined);
+    assert.deepEqual(await node(other).orphanedMapRuns(1599), []);
+
+    // Another node counts a child meanwhile: the owner's release answers the moved version.
+    const run = await node(other).getMapRun(arn);
+    assert.ok(run);
+    assert.equal(await node(other).updateMapRun({ ...run, succeeded: 1 }, run.version), true);
+    assert.equal(await node(other).releaseMapRun(arn, `n${other}`), undefined, 'not its lease');
+    assert.equal(await node(owner).releaseMapRun(arn, `n${owner}`), run.version + 1);
+    assert.ok(await node(other).claimMapRun(arn, `n${other}`, 1200, 500), 'released: free to claim');
+
+    // The new owner dies holding it: once its lease has passed the run is an orphan, taken over.
+    assert.deepEqual(await node(owner).orphanedMapRuns(1699), []);
+    assert.deepEqual(await node(owner).orphanedMapRuns(1700), [arn]);
+    const taken = await node(owner).claimMapRun(arn, `n${owner}`, 1700, 500);
+    assert.equal(taken?.succeeded, 1);
+    assert.deepEqual(await node(owner).orphanedMapRuns(1700), []);
+
+    // A run that is no longer RUNNING is nobody's to drive.
+    assert.ok(taken);
+    assert.equal(await node(owner).updateMapRun({ ...taken, status: 'SUCCEEDED' }, taken.version), true);
+    assert.equal(await node(other).claimMapRun(arn, `n${other}`, 9999, 500), undefined);
+    assert.deepEqual(await node(other).orphanedMapRuns(9999), []);
+  });
+
   void it('tells the other nodes, not itself, that a task was queued', async () => {
     const heard: string[][] = [[], [], []];
     stores.forEach((store, i) => store.onTaskQueued((arn) => heard[i]?.push(arn)));

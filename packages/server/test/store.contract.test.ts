@@ -503,6 +503,66 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.deepEqual(await snapshot(store, arn, tokens, 10_000), before);
       }));
 
+    void it('applies writes issued together independently: a stale or failing one leaves the others', () =>
+      withStore(async (store) => {
+        // Issued in one event-loop turn, as concurrent requests issue them: a store that groups
+        // commits (SQLite) applies them in one transaction, and each must keep its own outcome.
+        const m = machineRecord('together', 1);
+        await store.createStateMachine(m);
+        const activityArn = `${REGION}:activity:together`;
+        const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name, i) => executionRecord(m, name, 10 + i));
+        assert.ok(a && b && c && d);
+        const created = await Promise.all([a, b, c, d].map((e) => store.createExecution(e, firstCommit(e))));
+        assert.deepEqual(created, [
+          { created: true },
+          { created: true },
+          { created: true },
+          { created: true },
+        ]);
+
+        const outcomes = await Promise.allSettled([
+          store.commitTransition({ ...emptyCommit(a.executionArn, 1, 3), events: [event(2, 'A')] }),
+          // Two transitions computed from the same version: one wins, the other is stale (which
+          // one is the store's choice when they run concurrently).
+          store.commitTransition({ ...emptyCommit(b.executionArn, 1, 3), events: [event(2, 'B')] }),
+          store.commitTransition({ ...emptyCommit(b.executionArn, 1, 3), events: [event(2, 'B-stale')] }),
+          // Fails part-way (an event id twice): rejected, and nothing of it is written.
+          store.commitTransition({
+            ...emptyCommit(c.executionArn, 1, 3),
+            events: [event(2, 'C'), event(2, 'C-dup')],
+            tasksPut: [taskRecord('tok-c', activityArn, c.executionArn, 5)],
+          }),
+          store.commitTransition({
+            ...emptyCommit(d.executionArn, 1, 3),
+            events: [event(2, 'D')],
+            tasksPut: [taskRecord('tok-d', activityArn, d.executionArn, 6)],
+          }),
+          // A create of an existing execution answers it (as of before or after the commit
+          // above), and a new one is created alongside.
+          store.createExecution(a, firstCommit(a)),
+          store.createExecution(executionRecord(m, 'e', 20), firstCommit(executionRecord(m, 'e', 20))),
+        ]);
+        const [forA, forB, forBAgain, forC, forD, again, forE] = outcomes.map((o) =>
+          o.status === 'fulfilled' ? o.value : 'rejected',
+        );
+        assert.deepEqual([forA, forC, forD, forE], [true, 'rejected', true, { created: true }]);
+        assert.deepEqual([forB, forBAgain].sort(), [false, true]);
+        assert.ok(typeof again === 'object' && !again.created);
+        assert.equal(again.existing.executionArn, a.executionArn);
+
+        const types = async (arn: string): Promise<string[]> =>
+          (await store.getHistory({ executionArn: arn, reverse: false, limit: 10 })).map((e) => e.type);
+        assert.deepEqual(await types(a.executionArn), ['ExecutionStarted', 'A']);
+        assert.deepEqual(await types(b.executionArn), ['ExecutionStarted', forB === true ? 'B' : 'B-stale']);
+        assert.deepEqual(await types(c.executionArn), ['ExecutionStarted']);
+        assert.deepEqual(await types(d.executionArn), ['ExecutionStarted', 'D']);
+        assert.equal((await store.getExecution(b.executionArn))?.version, 2);
+        assert.equal((await store.getExecution(c.executionArn))?.version, 1);
+        assert.equal(await store.getActivityTask('tok-c'), undefined);
+        assert.equal((await store.nextQueuedTask(activityArn))?.token, 'tok-d');
+        assert.equal((await store.getExecution(executionRecord(m, 'e', 20).executionArn))?.version, 1);
+      }));
+
     void it('lists executions newest first, by status, in keyset pages', () =>
       withStore(async (store) => {
         const m = machineRecord('m', 1);
@@ -752,6 +812,73 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.equal(await store.getActivityTask('t-b'), undefined);
       }));
 
+    void it('claims queued tasks: one claimant each, oldest first, until released, re-put or expired', () =>
+      withStore(async (store) => {
+        const claim = store.claimQueuedTask?.bind(store);
+        const release = store.releaseTaskClaim?.bind(store);
+        assert.ok(claim !== undefined && release !== undefined, 'every store claims tasks');
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'task-claims', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        const a1 = `${REGION}:activity:one`;
+        const a2 = `${REGION}:activity:two`;
+        assert.equal(await claim(a1, 1000, 500), undefined);
+
+        const tasks = Array.from({ length: 6 }, (_, i) => taskRecord(`t-${i}`, a1, arn, 100 + i));
+        const other = taskRecord('u-0', a2, arn, 50);
+        const started = { ...taskRecord('s-0', a1, arn, 10, 'started'), workerName: 'w' };
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 1, 2),
+            tasksPut: [...tasks].reverse().concat([other, started]),
+          }),
+          true,
+        );
+
+        // Concurrent claimants: each task goes to exactly one, oldest first; the rest get nothing.
+        const answers = await Promise.all(Array.from({ length: 10 }, () => claim(a1, 1000, 500)));
+        const tokens = answers.flatMap((task) => (task === undefined ? [] : [task.token]));
+        assert.equal(tokens.length, tasks.length);
+        assert.deepEqual([...tokens].sort(), tasks.map((t) => t.token).sort());
+        assert.deepEqual(
+          answers.find((task) => task?.token === 't-0'),
+          tasks[0],
+          'a claim answers the task as stored',
+        );
+        assert.equal(await claim(a1, 1499, 500), undefined, 'every task is claimed until 1500');
+        // Claims are per task: another activity's queue is untouched; a plain read ignores claims.
+        assert.deepEqual(await claim(a2, 1000, 500), other);
+        assert.deepEqual(await store.nextQueuedTask(a1), tasks[0]);
+        assert.deepEqual((await store.countActivityTasks(a1)).queued, 6);
+
+        // Released: claimable again at once, before the lease's end.
+        await release('t-3');
+        await release('t-missing');
+        assert.deepEqual(await claim(a1, 1001, 500), tasks[3]);
+        assert.equal(await claim(a1, 1002, 500), undefined);
+
+        // A lease that has passed (its claimant died) lets the task be claimed again, oldest first.
+        assert.deepEqual(await claim(a1, 1500, 100), tasks[0]);
+        assert.deepEqual(await claim(a1, 1500, 100), tasks[1]);
+
+        // A task put again (started, or queued anew) is no longer claimed; a deleted one is gone.
+        const restarted = { ...taskRecord('t-2', a1, arn, 102, 'started'), workerName: 'w2' };
+        const requeued = taskRecord('t-4', a1, arn, 104);
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 2),
+            tasksPut: [restarted, requeued],
+            tasksDeleted: ['t-5'],
+          }),
+          true,
+        );
+        assert.deepEqual(await claim(a1, 1501, 100), tasks[3], 'its lease ended at 1501');
+        assert.deepEqual(await claim(a1, 1501, 100), requeued);
+        assert.equal(await claim(a1, 1501, 100), undefined, 'started and deleted tasks are not claimed');
+        assert.deepEqual(await claim(a1, 1600, 100), tasks[0]);
+      }));
+
     void it('answers due timers earliest first and the next due time', () =>
       withStore(async (store) => {
         const m = machineRecord('m', 1);
@@ -843,6 +970,16 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         // A lease that has passed (its claimant died) lets the timer be claimed again.
         assert.deepEqual(await store.claimDueTimers(3499, 10, 1000), []);
         assert.deepEqual(await store.claimDueTimers(3500, 10, 1000), [t1, t2]);
+        assert.equal(await store.nextTimerDue(), 4000);
+
+        // A claim given up early (its firing failed) makes the timer claimable from then on.
+        const releaseTimer = store.releaseTimerClaim?.bind(store);
+        assert.ok(releaseTimer !== undefined, 'every store releases timer claims');
+        await releaseTimer('t2', 3600);
+        await releaseTimer('t-missing', 3600);
+        assert.equal(await store.nextTimerDue(), 3600);
+        assert.deepEqual(await store.claimDueTimers(3599, 10, 1000), []);
+        assert.deepEqual(await store.claimDueTimers(3600, 10, 1000), [t2]);
         assert.equal(await store.nextTimerDue(), 4000);
 
         // Putting a timer again drops its claim; deleting it drops it altogether.

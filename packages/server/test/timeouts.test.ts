@@ -13,6 +13,8 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { TimerService } from '../src/runtime/timer-service.js';
+import { MemoryStore } from '../src/store/memory.js';
 import { sdkClient, startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import {
@@ -467,5 +469,71 @@ describe('timeouts', { concurrency: true }, () => {
         [3, 'ExecutionAborted', 0],
       ],
     );
+  });
+});
+
+describe('timer service', () => {
+  test('a timer whose firing fails is tried again after a short back-off, not a whole lease later', async () => {
+    const store = new MemoryStore();
+    const arn = 'arn:aws:states:us-east-1:123456789012:execution:m:flaky';
+    const created = await store.createExecution(
+      {
+        executionArn: arn,
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+        name: 'flaky',
+        status: 'RUNNING',
+        input: '{}',
+        startDate: 0,
+        revisionKey: 'r0',
+        nextEventId: 1,
+        version: 0,
+        redriveCount: 0,
+      },
+      {
+        executionArn: arn,
+        expectedVersion: 0,
+        execution: { status: 'RUNNING', nextEventId: 1 },
+        events: [],
+        threadsPut: [],
+        threadsDeleted: [],
+        tasksPut: [],
+        tasksDeleted: [],
+        timersPut: [{ id: 'w1', executionArn: arn, threadId: 'root', kind: 'wait', dueAt: Date.now() }],
+        timersDeleted: [],
+      },
+    );
+    assert.equal(created.created, true);
+    const attempts: number[] = [];
+    const service = new TimerService(store, async (timer) => {
+      attempts.push(Date.now());
+      // The first firing fails (a database hiccup, say); the second succeeds and deletes the timer.
+      if (attempts.length === 1) throw new Error('transient');
+      await store.commitTransition({
+        executionArn: arn,
+        expectedVersion: 1,
+        execution: { status: 'RUNNING', nextEventId: 1 },
+        events: [],
+        threadsPut: [],
+        threadsDeleted: [],
+        tasksPut: [],
+        tasksDeleted: [],
+        timersPut: [],
+        timersDeleted: [timer.id],
+      });
+    });
+    const quiet = console.error;
+    console.error = () => undefined;
+    try {
+      await service.start();
+      const deadline = Date.now() + 5000;
+      while (attempts.length < 2 && Date.now() < deadline) await sleep(50);
+    } finally {
+      service.close();
+      console.error = quiet;
+    }
+    assert.equal(attempts.length, 2, 'fired again well before the 30 s lease ended');
+    const gap = (attempts[1] ?? 0) - (attempts[0] ?? 0);
+    assert.ok(gap >= 900 && gap < 3000, `retried after ${gap} ms`);
+    assert.equal(await store.nextTimerDue(), undefined);
   });
 });

@@ -1,6 +1,15 @@
 import { useMemo } from 'react';
-import { Background, Controls, Handle, MarkerType, Position, ReactFlow } from '@xyflow/react';
-import type { Edge, Node, NodeProps } from '@xyflow/react';
+import {
+  Background,
+  BaseEdge,
+  Controls,
+  Handle,
+  MarkerType,
+  MiniMap,
+  Position,
+  ReactFlow,
+} from '@xyflow/react';
+import type { Edge, EdgeProps, FitViewOptions, Node, NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { LaidOutGraph } from '../graph-layout';
 import type { StateSummary } from '../execution-state';
@@ -62,7 +71,12 @@ function StateNode({ data }: NodeProps<StateNodeType>) {
 function GroupNode({ data }: NodeProps<GroupNodeType>) {
   const status = data.status ?? 'notReached';
   return (
-    <div className={`group-node${data.stateType !== undefined ? ` state-group status-${status}` : ''}`}>
+    <div
+      className={`group-node${data.stateType !== undefined ? ` state-group status-${status}` : ''}`}
+      {...(data.stateType !== undefined
+        ? { 'data-state': data.label, 'data-status': data.status ?? '' }
+        : { 'data-group': data.label })}
+    >
       <Handle type="target" position={Position.Top} />
       {data.stateType !== undefined ? (
         <button type="button" className="group-label" onClick={() => data.onSelect?.(data.label)}>
@@ -86,7 +100,65 @@ function TerminalNode({ data }: NodeProps<TerminalNodeType>) {
   );
 }
 
+interface RouteData extends Record<string, unknown> {
+  points: { x: number; y: number }[];
+  labelAt?: { x: number; y: number };
+}
+type RoutedEdgeType = Edge<RouteData, 'routed'>;
+
+/** ELK's orthogonal route, drawn as it was laid out (corners slightly rounded). */
+function RoutedEdge({
+  id,
+  data,
+  label,
+  markerEnd,
+  labelBgPadding,
+  labelBgBorderRadius,
+}: EdgeProps<RoutedEdgeType>) {
+  const points = data?.points ?? [];
+  let path = '';
+  points.forEach((p, i) => {
+    const prev = points[i - 1];
+    const next = points[i + 1];
+    if (prev === undefined) {
+      path += `M ${p.x} ${p.y}`;
+      return;
+    }
+    if (next === undefined) {
+      path += ` L ${p.x} ${p.y}`;
+      return;
+    }
+    // Round the bend: stop short of it, curve through it.
+    const r = Math.min(
+      6,
+      Math.hypot(p.x - prev.x, p.y - prev.y) / 2,
+      Math.hypot(next.x - p.x, next.y - p.y) / 2,
+    );
+    const towards = (a: { x: number; y: number }, d: number): string => {
+      const len = Math.hypot(a.x - p.x, a.y - p.y) || 1;
+      return `${p.x + ((a.x - p.x) / len) * d} ${p.y + ((a.y - p.y) / len) * d}`;
+    };
+    path += ` L ${towards(prev, r)} Q ${p.x} ${p.y} ${towards(next, r)}`;
+  });
+  return (
+    <BaseEdge
+      id={id}
+      path={path}
+      {...(markerEnd !== undefined ? { markerEnd } : {})}
+      {...(label !== undefined && data?.labelAt !== undefined
+        ? { label, labelX: data.labelAt.x, labelY: data.labelAt.y, labelShowBg: true }
+        : {})}
+      {...(labelBgPadding !== undefined ? { labelBgPadding } : {})}
+      {...(labelBgBorderRadius !== undefined ? { labelBgBorderRadius } : {})}
+    />
+  );
+}
+
 const nodeTypes = { state: StateNode, group: GroupNode, terminal: TerminalNode };
+const edgeTypes = { routed: RoutedEdge };
+
+/** Above this many nodes the first view shows the start at a readable zoom, not everything. */
+const LARGE = 40;
 
 export function GraphView(props: {
   graph: LaidOutGraph;
@@ -147,7 +219,12 @@ export function GraphView(props: {
         id: e.id,
         source: e.source,
         target: e.target,
-        type: 'smoothstep',
+        ...(e.points !== undefined && e.points.length >= 2
+          ? {
+              type: 'routed',
+              data: { points: e.points, ...(e.labelAt !== undefined ? { labelAt: e.labelAt } : {}) },
+            }
+          : { type: 'smoothstep' }),
         className: `edge-${e.kind}`,
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
         ...(e.label !== undefined ? { label: e.label } : {}),
@@ -157,15 +234,31 @@ export function GraphView(props: {
       })),
     [graph],
   );
+  const large = graph.nodes.length > LARGE;
+  const initialView = useMemo((): FitViewOptions => {
+    if (!large) return { padding: 0.15, maxZoom: 1.1 };
+    // A big machine opens on its first states (the top of the layout), readable; the fit
+    // button and the minimap show the whole of it.
+    const top = graph.nodes.filter((n) => n.parentId === undefined).sort((a, b) => a.y - b.y || a.x - b.x);
+    const first = top[0]?.y ?? 0;
+    const shown = top.filter((n) => n.y < first + 520);
+    return { padding: 0.1, maxZoom: 1, minZoom: 0.5, nodes: shown.map((n) => ({ id: n.id })) };
+  }, [graph, large]);
   return (
-    <div className="graph" style={{ height: props.height ?? 460 }} data-testid="graph">
+    <div
+      className="graph"
+      style={{ height: props.height ?? 460 }}
+      data-testid="graph"
+      data-nodes={graph.nodes.length}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
-        minZoom={0.05}
+        fitViewOptions={initialView}
+        minZoom={0.02}
         nodesDraggable={false}
         nodesConnectable={false}
         onNodeClick={(_, node) => {
@@ -175,7 +268,10 @@ export function GraphView(props: {
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} size={1} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={{ padding: 0.05 }} />
+        {large ? (
+          <MiniMap pannable zoomable ariaLabel="Overview of the whole machine" nodeStrokeWidth={2} />
+        ) : null}
       </ReactFlow>
     </div>
   );

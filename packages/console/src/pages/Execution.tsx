@@ -4,6 +4,8 @@ import type { ExecutionDescription, ExecutionStatus, HistoryEvent } from '../api
 import { GraphView } from '../components/GraphView';
 import { analyse, STATUS_LABELS } from '../execution-state';
 import type { StateSummary, StateVisit } from '../execution-state';
+import { dataFlow, variablesBefore } from '../dataflow';
+import type { FlowExecution, StepSource } from '../dataflow';
 import { layoutDefinition } from '../graph-layout';
 import type { LaidOutGraph } from '../graph-layout';
 import {
@@ -89,14 +91,24 @@ export function ExecutionPage(props: { arn: string }) {
     running ? 1000 : 0,
     [arn, history.status],
   );
-  const { data: definition } = usePolling(
+  const { data: machine } = usePolling(
     (signal) =>
-      sfn<{ definition: string }>('DescribeStateMachineForExecution', { executionArn: arn }, signal).then(
-        (r) => r.definition,
+      sfn<{ definition: string; roleArn?: string }>(
+        'DescribeStateMachineForExecution',
+        { executionArn: arn },
+        signal,
       ),
     0,
     [arn],
   );
+  const definition = machine?.definition;
+  const parsedDefinition = useMemo((): unknown => {
+    try {
+      return definition !== undefined ? JSON.parse(definition) : undefined;
+    } catch {
+      return undefined;
+    }
+  }, [definition]);
   const [graph, setGraph] = useState<LaidOutGraph>();
   useEffect(() => {
     if (definition === undefined) return;
@@ -118,6 +130,22 @@ export function ExecutionPage(props: { arn: string }) {
   const summaries = useMemo(
     () => analyse(history.events, status, graph?.types ?? new Map<string, string>()),
     [history.events, status, graph],
+  );
+  const roleArn = machine?.roleArn;
+  const flowExecution = useMemo(
+    (): FlowExecution | undefined =>
+      execution !== undefined
+        ? {
+            executionArn: execution.executionArn,
+            stateMachineArn: execution.stateMachineArn,
+            name: execution.name,
+            input: execution.input,
+            startDate: execution.startDate,
+            redriveCount: execution.redriveCount,
+            roleArn,
+          }
+        : undefined,
+    [execution, roleArn],
   );
   const [selected, setSelected] = useState<string>();
   const [tab, setTab] = useState<'history' | 'timeline'>('history');
@@ -227,7 +255,13 @@ export function ExecutionPage(props: { arn: string }) {
           )}
           <Legend />
         </div>
-        <StatePanel name={selected} summary={selected !== undefined ? summaries.get(selected) : undefined} />
+        <StatePanel
+          name={selected}
+          summary={selected !== undefined ? summaries.get(selected) : undefined}
+          summaries={summaries}
+          definition={parsedDefinition}
+          execution={flowExecution}
+        />
       </div>
       <div className="tabs" role="tablist">
         <button type="button" role="tab" aria-selected={tab === 'history'} onClick={() => setTab('history')}>
@@ -263,7 +297,77 @@ function Legend() {
   );
 }
 
-function StatePanel(props: { name: string | undefined; summary: StateSummary | undefined }) {
+const SOURCE_LABELS: Record<StepSource, string> = {
+  recorded: 'recorded',
+  computed: 'computed',
+  unchanged: 'unchanged',
+  notComputed: 'not computed',
+  notApplicable: 'not used',
+};
+
+function DataFlowSteps(props: {
+  visit: StateVisit;
+  definition: unknown;
+  execution: FlowExecution | undefined;
+  summaries: Map<string, StateSummary>;
+}) {
+  const { visit, definition, execution, summaries } = props;
+  const steps = useMemo(
+    () =>
+      dataFlow({
+        definition,
+        visit,
+        execution,
+        variables: variablesBefore(summaries, visit.enteredId),
+      }),
+    [definition, visit, execution, summaries],
+  );
+  return (
+    <ol className="flow-steps" aria-label="Data flow">
+      {steps.map((step) => (
+        <li
+          key={step.key}
+          className={`flow-step flow-${step.source}`}
+          data-testid={`flow-${step.key}`}
+          data-source={step.source}
+        >
+          <h3>
+            {step.title} <span className="flow-source">{SOURCE_LABELS[step.source]}</span>
+          </h3>
+          {step.value !== undefined ? (
+            <JsonBlock
+              value={step.value}
+              {...(step.key === 'raw'
+                ? { testId: 'state-input' }
+                : step.key === 'output'
+                  ? { testId: 'state-output' }
+                  : {})}
+            />
+          ) : null}
+          {step.mismatch !== undefined ? (
+            <div className="flow-warning" role="note" data-testid="flow-mismatch">
+              ⚠ {step.note}
+              <details>
+                <summary>Recomputed value</summary>
+                <JsonBlock value={step.mismatch} />
+              </details>
+            </div>
+          ) : step.note !== undefined ? (
+            <p className="small muted flow-note">{step.note}</p>
+          ) : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function StatePanel(props: {
+  name: string | undefined;
+  summary: StateSummary | undefined;
+  summaries: Map<string, StateSummary>;
+  definition: unknown;
+  execution: FlowExecution | undefined;
+}) {
   const { name, summary } = props;
   const [visitIndex, setVisitIndex] = useState<number>(-1);
   useEffect(() => setVisitIndex(-1), [name]);
@@ -306,17 +410,10 @@ function StatePanel(props: { name: string | undefined; summary: StateSummary | u
       ) : null}
       {visit !== undefined ? (
         <div className="dataflow">
-          <h3>1. Raw input</h3>
-          <JsonBlock value={visit.input} testId="state-input" />
-          {visit.effectiveInput !== undefined ? (
-            <>
-              <h3>
-                2. After InputPath and Parameters/Arguments
-                {visit.resource !== undefined ? ' (sent to the resource)' : ''}
-              </h3>
-              {visit.resource !== undefined ? <div className="small muted">{visit.resource}</div> : null}
-              <JsonBlock value={visit.effectiveInput} />
-            </>
+          {visit.resource !== undefined ? (
+            <div className="small muted">
+              Resource: <code>{visit.resource}</code>
+            </div>
           ) : null}
           {visit.workerName !== undefined ? (
             <div className="small">
@@ -335,24 +432,12 @@ function StatePanel(props: { name: string | undefined; summary: StateSummary | u
               </ul>
             </>
           ) : null}
-          {visit.result !== undefined ? (
-            <>
-              <h3>3. Task result</h3>
-              <JsonBlock value={visit.result} />
-            </>
-          ) : null}
-          <h3>4. Output (after ResultSelector, ResultPath and OutputPath)</h3>
-          {visit.output !== undefined ? (
-            <JsonBlock value={visit.output} testId="state-output" />
-          ) : (
-            <p className="muted">{visit.exitedAt === undefined ? 'Not exited yet.' : '—'}</p>
-          )}
-          {visit.assignedVariables !== undefined ? (
-            <>
-              <h3>Assigned variables</h3>
-              <JsonBlock value={JSON.stringify(visit.assignedVariables)} />
-            </>
-          ) : null}
+          <DataFlowSteps
+            visit={visit}
+            definition={props.definition}
+            execution={props.execution}
+            summaries={props.summaries}
+          />
         </div>
       ) : null}
     </aside>

@@ -10,7 +10,7 @@ import type { MapState, ParallelState } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesErrorName } from '../asl/errors.js';
 import type { ChildrenWait, ThreadRecord } from './types.js';
-import type { ChildStart, Step } from './step.js';
+import type { ChildStarts, Step } from './step.js';
 import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
 import { evaluateAssign } from './assign.js';
@@ -26,13 +26,13 @@ export function childId(parentId: string, index: number): string {
 export function startChildren(
   step: Step,
   parent: ThreadRecord,
-  children: ChildStart[],
+  children: ChildStarts,
   wait: Omit<ChildrenWait, 'kind' | 'total' | 'launched' | 'active' | 'succeeded' | 'failed'>,
 ): void {
-  step.deferChildren(parent.id, children);
+  step.startChildren(parent.id, children);
   parent.wait = {
     kind: 'children',
-    total: children.length,
+    total: children.inputs.length,
     launched: 0,
     active: 0,
     succeeded: 0,
@@ -40,7 +40,7 @@ export function startChildren(
     ...wait,
   };
   step.putThread(parent);
-  if (children.length === 0) {
+  if (children.inputs.length === 0) {
     complete(step, parent.id);
     return;
   }
@@ -93,7 +93,13 @@ export function launchChild(step: Step, parentId: string): void {
   });
   // Below the run on the stack: the next launch happens once this child blocks or ends.
   step.work.push({ kind: 'launch', parentId });
-  step.work.push({ kind: 'run', threadId: id, stateName: child.startAt, input: child.input, previousEventId });
+  step.work.push({
+    kind: 'run',
+    threadId: id,
+    stateName: child.startAt,
+    input: child.input,
+    previousEventId,
+  });
 }
 
 /** A Map iteration that blocked: the next iteration's start follows its last event. */
@@ -107,9 +113,9 @@ export function noteChildProgress(step: Step, threadId: string): void {
   step.putThread(parent);
 }
 
-export function childEnded(step: Step, id: string): void {
-  const child = step.peekThread(id);
-  const parent = child?.parentId == null ? undefined : step.thread(child.parentId);
+export function childEnded(step: Step, parentId: string, index: number): void {
+  const child = step.doneChild(parentId, index);
+  const parent = child === undefined ? undefined : step.thread(parentId);
   const wait = waitOf(parent);
   if (child === undefined || parent === undefined || wait === undefined) return;
   const state = containerOf(step, parent);
@@ -138,9 +144,9 @@ function tolerates(wait: ChildrenWait): boolean {
   return countOk && percentOk;
 }
 
-export function childFailed(step: Step, id: string, failure: Failure): void {
-  const child = step.peekThread(id);
-  const parent = child?.parentId == null ? undefined : step.thread(child.parentId);
+export function childFailed(step: Step, parentId: string, index: number, failure: Failure): void {
+  const child = step.doneChild(parentId, index);
+  const parent = child === undefined ? undefined : step.thread(parentId);
   const wait = waitOf(parent);
   if (child === undefined || parent === undefined || wait === undefined) return;
   const state = containerOf(step, parent);
@@ -153,7 +159,7 @@ export function childFailed(step: Step, id: string, failure: Failure): void {
       name: parent.stateName,
     });
     if (tolerates(wait)) {
-      step.putThread({ ...child, output: { Error: failure.error, Cause: failure.cause } });
+      step.putDone({ ...child, output: { Error: failure.error, Cause: failure.cause } });
       wait.closeEventId = failedId;
       step.putThread(parent);
       if (wait.succeeded + wait.failed === wait.total) complete(step, parent.id);
@@ -186,12 +192,7 @@ function complete(step: Step, parentId: string): void {
   const wait = waitOf(parent);
   if (parent === undefined || wait === undefined) return;
   const state = containerOf(step, parent);
-  const results: Json[] = [];
-  for (let index = 0; index < wait.total; index++) {
-    const id = childId(parentId, index);
-    results.push(step.peekThread(id)?.output ?? null);
-    step.deleteThread(id);
-  }
+  const results = step.takeOutputs(parentId, wait.total);
   step.emit(`${state.Type}StateSucceeded`, wait.closeEventId);
   parent.lastEventId = wait.closeEventId;
   parent.wait = null;

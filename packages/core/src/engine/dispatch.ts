@@ -4,7 +4,7 @@
  * nothing external (Pass, Choice, Succeed, Fail, an elapsed Wait, whole Map iterations of
  * those) advance inside one transition until every thread blocks or the execution ends.
  */
-import type { Retrier, State } from '../asl/definition.js';
+import type { State } from '../asl/definition.js';
 import { assertNever } from '../asl/definition.js';
 import type { ThreadRecord } from './types.js';
 import type { Step, Work } from './step.js';
@@ -32,20 +32,16 @@ export function drain(step: Step): void {
   while (step.running && (item = step.work.pop()) !== undefined) {
     switch (item.kind) {
       case 'run':
-        run(step, item.threadId, {
-          stateName: item.stateName,
-          input: item.input,
-          previousEventId: item.previousEventId,
-        });
+        run(step, item.threadId, item);
         break;
       case 'launch':
         launchChild(step, item.parentId);
         break;
       case 'childEnded':
-        childEnded(step, item.childId);
+        childEnded(step, item.parentId, item.index);
         break;
       case 'childFailed':
-        childFailed(step, item.childId, { error: item.error, cause: item.cause });
+        childFailed(step, item.parentId, item.index, { error: item.error, cause: item.cause });
         break;
       default:
         assertNever(item, 'work item');
@@ -78,7 +74,7 @@ function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNulla
     lastEventId: entered,
     enteredTime: step.env.now,
     input: next.input,
-    retryCounts: retriersOf(state).map(() => 0),
+    retryCounts: retryCountsFor(state),
     wait: null,
     enteredPreviousEventId: next.previousEventId,
   };
@@ -135,8 +131,16 @@ export function rerunWork(step: Step, thread: ThreadRecord, state: State): void 
   advance(step, thread, next);
 }
 
-function retriersOf(state: State): Retrier[] {
-  return (state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map') && state.Retry
-    ? state.Retry
-    : [];
+/**
+ * One count per retrier, all 0. A state without retriers shares one frozen empty array: only
+ * `tryRetry` writes counts, at the index of a matching retrier, which such a state never has
+ * (a Map's iterations all keep their records until the Map ends: one array fewer each).
+ */
+function retryCountsFor(state: State): number[] {
+  const retriers =
+    state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map' ? state.Retry : undefined;
+  return retriers === undefined || retriers.length === 0 ? NO_RETRIERS : retriers.map(() => 0);
 }
+
+// Frozen: a write would throw rather than change every record that shares it.
+const NO_RETRIERS = Object.freeze([]) as unknown as number[];

@@ -3,7 +3,6 @@
  * the thread, and route failures through Retry, then Catch, then execution failure.
  */
 import type { Json, JsonObject } from '../json.js';
-import { toJsonText } from '../json.js';
 import type { Retrier, State } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesError, StatesErrorName, errorEqualsMatches, failureOf, isUncatchable } from '../asl/errors.js';
@@ -125,8 +124,8 @@ export function endThread(step: Step, thread: ThreadRecord, output: Json): void 
   thread.wait = null;
   thread.phase = 'done';
   thread.output = output;
-  step.putThread(thread);
-  step.work.push({ kind: 'childEnded', childId: thread.id });
+  step.putDone(thread);
+  step.work.push({ kind: 'childEnded', parentId: thread.parentId, index: thread.index ?? 0 });
 }
 
 /** A thread failed and nothing in it caught the error: the execution fails, or the parent state. */
@@ -135,8 +134,14 @@ export function failThread(step: Step, thread: ThreadRecord, failure: Failure): 
     failExecution(step, thread.lastEventId, failure);
     return;
   }
-  step.putThread({ ...thread, wait: null, phase: 'done' });
-  step.work.push({ kind: 'childFailed', childId: thread.id, error: failure.error, cause: failure.cause });
+  step.putDone({ ...thread, wait: null, phase: 'done' });
+  step.work.push({
+    kind: 'childFailed',
+    parentId: thread.parentId,
+    index: thread.index ?? 0,
+    error: failure.error,
+    cause: failure.cause,
+  });
 }
 
 export function failExecution(step: Step, previousEventId: number, failure: Failure): void {

@@ -3,7 +3,6 @@
  * event, the environment) to a TransitionResult. It never touches a clock, a network or a
  * database; the runtime commits what it answers in one transaction.
  */
-import { toJsonText } from '../json.js';
 import type { StateMachineDefinition, TaskState } from '../asl/definition.js';
 import { StatesErrorName } from '../asl/errors.js';
 import type {

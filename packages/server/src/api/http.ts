@@ -100,14 +100,25 @@ export function createApiHandler(
   const targetPrefix = `${serviceModel.metadata.targetPrefix}.`;
 
   async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const controller = new AbortController();
+    // The AbortController is made on first use of `signal`: only long polls use it, and making
+    // one per request was ~1.5% of the server's CPU on the activity round-trip bench.
+    let controller: AbortController | undefined;
+    let gone = false;
     res.on('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (res.writableFinished) return;
+      gone = true;
+      controller?.abort();
     });
     const ctx: RequestContext = {
       requestId,
-      signal: controller.signal,
-      isConnected: () => !controller.signal.aborted && !res.destroyed && !req.socket.destroyed,
+      get signal(): AbortSignal {
+        if (controller === undefined) {
+          controller = new AbortController();
+          if (gone) controller.abort();
+        }
+        return controller.signal;
+      },
+      isConnected: () => !gone && !res.destroyed && !req.socket.destroyed,
     };
 
     const body = await readBody(req, maxBodyBytes);

@@ -5,6 +5,10 @@
  * (ActivityStarted) committed before the poller is answered, so each task goes to exactly one
  * poller (the transition's version check settles any race); a poller whose connection has gone
  * is skipped before the hand-over, which leaves the task for the next one.
+ *
+ * Tasks read from the store are claimed there (claimQueuedTask, when the store has it): on a
+ * store several nodes share, each node's look-up gets a different task instead of all of them
+ * racing for the oldest one. A claim whose hand-over did not happen is released at once.
  */
 import type { ActivityTaskRecord } from '@stepwise/core';
 import type { Store } from '../store/types.js';
@@ -49,6 +53,12 @@ export interface WaitingPoller {
  * large backlog with no pollers does not hold every task's input in memory twice.
  */
 const MAX_KNOWN_TASKS = 1024;
+
+/**
+ * How long a task claimed from the store stays this node's: far longer than its ActivityStarted
+ * commit takes, and how late a task claimed by a node that died is handed out elsewhere.
+ */
+export const TASK_CLAIM_LEASE_MS = 5000;
 
 export class ActivityDispatcher {
   private readonly waiters = new Map<string, Waiter[]>();
@@ -142,12 +152,12 @@ export class ActivityDispatcher {
    */
   private pump(activityArn: string, lookInStore: boolean): void {
     if (this.unknown.has(activityArn)) {
-      this.lookUp(activityArn);
+      this.lookUp(activityArn, true);
       this.handKnown(activityArn);
       return;
     }
     this.handKnown(activityArn);
-    if (lookInStore && this.nextFreeWaiter(activityArn) !== undefined) this.lookUp(activityArn);
+    if (lookInStore && this.nextFreeWaiter(activityArn) !== undefined) this.lookUp(activityArn, false);
   }
 
   private handKnown(activityArn: string): void {
@@ -163,44 +173,65 @@ export class ActivityDispatcher {
   }
 
   /**
-   * Reads the oldest queued task from the store for the oldest free poller, which is claimed
-   * meanwhile. The store answers the same task until its ActivityStarted commits, so store
-   * hand-overs go one at a time; the next look-up follows when the hand-over ends.
+   * Reads the oldest queued task from the store and hands it to the oldest free poller. The
+   * store answers the same task until its ActivityStarted commits, so store hand-overs go one
+   * at a time; the next look-up follows when the hand-over ends. With `reserve` (the store may
+   * hold tasks older than the known ones) the oldest free poller is held for the answer, so
+   * that offered tasks cannot take every poller and starve the older ones.
+   *
+   * With a free poller and a store that claims tasks, the read is a claim: the store answers the
+   * next unclaimed task (not the one being started), so the next look-up follows at once, and
+   * other nodes' look-ups get other tasks. A claimed task that finds no poller is released.
    */
-  private lookUp(activityArn: string): void {
+  private lookUp(activityArn: string, reserve: boolean): void {
     if (this.looking.has(activityArn)) {
       this.relook.add(activityArn);
       return;
     }
-    const waiter = this.nextFreeWaiter(activityArn);
-    if (waiter === undefined) return;
-    waiter.claimed = true;
-    this.looking.add(activityArn);
-    const ended = (): void => {
-      this.looking.delete(activityArn);
-      waiter.claimed = false;
-      if (waiter.expired) this.finish(waiter, undefined);
+    const reserved = reserve ? this.nextFreeWaiter(activityArn) : undefined;
+    if (reserved !== undefined) reserved.claimed = true;
+    const release = (): void => {
+      if (reserved === undefined) return;
+      reserved.claimed = false;
+      if (reserved.expired) this.finish(reserved, undefined);
     };
+    this.looking.add(activityArn);
+    // Without a free poller the read only tells whether tasks are there: a plain read, no claim.
+    const claiming =
+      this.store.claimQueuedTask !== undefined &&
+      (reserved !== undefined || this.nextFreeWaiter(activityArn) !== undefined);
+    const read =
+      claiming && this.store.claimQueuedTask !== undefined
+        ? this.store.claimQueuedTask(activityArn, Date.now(), TASK_CLAIM_LEASE_MS)
+        : this.store.nextQueuedTask(activityArn);
     this.track(
-      this.store.nextQueuedTask(activityArn).then(
+      read.then(
         (task) => {
-          ended();
+          this.looking.delete(activityArn);
+          release();
           // A notify during the look-up may be about a task the read did not see yet.
           const again = this.relook.delete(activityArn);
+          let handed = false;
           if (task === undefined) {
             if (!again) this.unknown.delete(activityArn);
           } else if (!this.starting.has(task.token)) {
-            this.forget(task);
-            const free = waiter.done ? this.nextFreeWaiter(activityArn) : waiter;
-            if (free !== undefined && free.request.isConnected()) this.handOver(free, task, true);
+            const waiter = this.nextFreeWaiter(activityArn);
+            if (waiter !== undefined) {
+              this.forget(task);
+              this.handOver(waiter, task, true, claiming);
+              handed = true;
+            } else if (claiming) this.release(task);
           }
-          // A task being started blocks the store's queue: its hand-over's end looks again (looking
-          // again now would only read the same task, and spin until that commit lands).
-          if (again) this.pump(activityArn, true);
+          // Unclaimed, a task being started blocks the store's queue: its hand-over's end looks
+          // again (looking again now would only read the same task, and spin until that commit
+          // lands). Claimed, it does not: the store answers the next task, so look again now.
+          if (again || (handed && claiming && this.nextFreeWaiter(activityArn) !== undefined))
+            this.pump(activityArn, true);
           else this.handKnown(activityArn);
         },
         (error: unknown) => {
-          ended();
+          this.looking.delete(activityArn);
+          release();
           this.relook.delete(activityArn);
           console.error('stepwise: activity hand-over failed:', error);
         },
@@ -213,7 +244,7 @@ export class ActivityDispatcher {
    * is this poller's: its hold time or a shutdown must not answer it empty while the commit
    * runs, or the task would be started with nobody holding it.
    */
-  private handOver(waiter: Waiter, task: ActivityTaskRecord, fromStore: boolean): void {
+  private handOver(waiter: Waiter, task: ActivityTaskRecord, fromStore: boolean, claimed = false): void {
     waiter.claimed = true;
     this.starting.add(task.token);
     const ended = (): void => {
@@ -237,7 +268,29 @@ export class ActivityDispatcher {
           // The task may still be queued: the next poll or notify finds it in the store. No
           // retry from here, which would spin on a failing store.
           this.unknown.add(task.activityArn);
+          if (claimed) this.release(task, false);
           console.error('stepwise: activity hand-over failed:', error);
+        },
+      ),
+    );
+  }
+
+  /**
+   * Ends this node's claim on a task it did not hand over, so that a poll (here or on another
+   * node) gets it now rather than once the lease has passed; then looks again if `pumpAfter`.
+   */
+  private release(task: ActivityTaskRecord, pumpAfter = true): void {
+    if (this.store.releaseTaskClaim === undefined) return;
+    this.track(
+      this.store.releaseTaskClaim(task.token).then(
+        () => {
+          if (pumpAfter && !this.closed && this.nextFreeWaiter(task.activityArn) !== undefined) {
+            this.pump(task.activityArn, true);
+          }
+        },
+        (error: unknown) => {
+          // The lease runs out by itself.
+          console.error('stepwise: releasing an activity task claim failed:', error);
         },
       ),
     );

@@ -7,8 +7,16 @@
  * run and the item index), and a run found RUNNING after a restart is recounted from its
  * children, then continued or finished. Telling the parent twice is harmless: the engine
  * ignores a MapRunEnded it no longer waits for.
+ *
+ * On a store several nodes share, a run is driven by one node at a time: the one holding its
+ * lease (claimMapRun), taken for each advance and released after it. Any node counts the children
+ * that close on it (a versioned update, retried); if the run is owned elsewhere at that moment it
+ * does not advance it, and the owner, finding on release that the run changed meanwhile, advances
+ * again. A node that dies while driving a run leaves its lease to run out; the other nodes look
+ * for such runs periodically (takeOverOrphans) and resume them. The lease saves work, it is not
+ * what makes this correct: child starts are idempotent and every update is versioned.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { EngineEvent, Json, MapRunStart } from '@stepwise/core';
 import { StatesErrorName } from '@stepwise/core';
 import type {
@@ -22,6 +30,12 @@ import { KeyedMutex } from './keyed-mutex.js';
 
 /** Children of one run running at once when the run sets no MaxConcurrency (AWS: 10,000). */
 export const DEFAULT_CHILD_CONCURRENCY = 1000;
+/** How long a node owns a run it advances, at most (a release ends it sooner). */
+export const MAP_RUN_LEASE_MS = 30_000;
+/** A counter update that keeps losing version races to other nodes gives up after this many. */
+const MAX_COUNT_ATTEMPTS = 50;
+/** Advances in a row for one run when other nodes keep changing it meanwhile. */
+const MAX_ADVANCE_ROUNDS = 50;
 
 export interface MapRunHost {
   startChild(
@@ -37,6 +51,8 @@ export interface MapRunHost {
 
 export class MapRunManager {
   private readonly locks = new KeyedMutex();
+  /** This process's name as a Map Run owner: random, so a restarted node is a new owner. */
+  private readonly owner = randomBytes(8).toString('hex');
 
   constructor(
     private readonly store: Store,
@@ -85,47 +101,88 @@ export class MapRunManager {
     await this.advance(start.mapRunArn);
   }
 
-  /** Resumes runs left RUNNING by a previous process. */
+  /**
+   * Resumes runs left RUNNING by a previous process (on a shared store, those no live node is
+   * driving right now): recounts them from their children, then continues or ends them.
+   */
   async resume(): Promise<void> {
-    for (const run of await this.store.runningMapRuns()) {
-      await this.locks.run(run.mapRunArn, async () => {
-        const children = await this.store.mapRunChildren(run.mapRunArn);
-        const counted = {
-          ...run,
-          launched: Math.max(run.launched, children.length),
-          ...countClosed(children),
-        };
-        if (!sameCounts(counted, run)) await this.store.updateMapRun(counted, run.version);
-      });
-      await this.advance(run.mapRunArn);
+    for (const run of await this.store.runningMapRuns()) await this.resumeRun(run.mapRunArn);
+  }
+
+  /** Shared stores: resumes the runs whose owner died while driving them (its lease ran out). */
+  async takeOverOrphans(): Promise<void> {
+    if (this.store.orphanedMapRuns === undefined) return;
+    for (const mapRunArn of await this.store.orphanedMapRuns(this.host.now())) {
+      await this.resumeRun(mapRunArn);
     }
   }
 
-  /** A child execution closed. */
+  private async resumeRun(mapRunArn: string): Promise<void> {
+    const mine = await this.locks.run(mapRunArn, async () => {
+      const run = await this.claim(mapRunArn);
+      if (run === undefined) return false;
+      const children = await this.store.mapRunChildren(mapRunArn);
+      const counted = {
+        ...run,
+        launched: Math.max(run.launched, children.length),
+        ...countClosed(children),
+      };
+      if (!sameCounts(counted, run)) await this.store.updateMapRun(counted, run.version);
+      return true;
+    });
+    if (mine) await this.advance(mapRunArn);
+  }
+
+  /**
+   * The run, claimed for this node: undefined when it is not RUNNING, or (on a shared store) while
+   * another node drives it.
+   */
+  private async claim(mapRunArn: string): Promise<MapRunRecord | undefined> {
+    if (this.store.claimMapRun === undefined) {
+      const run = await this.store.getMapRun(mapRunArn);
+      return run?.status === 'RUNNING' ? run : undefined;
+    }
+    return this.store.claimMapRun(mapRunArn, this.owner, this.host.now(), MAP_RUN_LEASE_MS);
+  }
+
+  /** A child execution closed: count it (on whichever node it closed), then advance the run. */
   async childClosed(child: ExecutionRecord): Promise<void> {
     const mapRunArn = child.mapRunArn;
     if (mapRunArn === undefined) return;
-    await this.locks.run(mapRunArn, async () => {
-      const run = await this.store.getMapRun(mapRunArn);
-      if (run?.status !== 'RUNNING') return;
+    await this.change(mapRunArn, (run) => {
       const next = { ...run };
       if (child.status === 'SUCCEEDED') next.succeeded++;
       else if (child.status === 'FAILED') next.failed++;
       else if (child.status === 'TIMED_OUT') next.timedOut++;
       else if (child.status === 'ABORTED') next.aborted++;
-      await this.store.updateMapRun(next, run.version);
+      return next;
     });
     await this.advance(mapRunArn);
   }
 
+  /**
+   * Applies `change` to the RUNNING run; false when it is not RUNNING. Another node may update the
+   * run at the same moment (count a child that closed there): a lost version race is retried
+   * from the new version, so that no count is lost.
+   */
+  private async change(mapRunArn: string, change: (run: MapRunRecord) => MapRunRecord): Promise<boolean> {
+    return this.locks.run(mapRunArn, async () => {
+      for (let attempt = 0; attempt < MAX_COUNT_ATTEMPTS; attempt++) {
+        const run = await this.store.getMapRun(mapRunArn);
+        if (run?.status !== 'RUNNING') return false;
+        if (await this.store.updateMapRun(change(run), run.version)) return true;
+      }
+      throw new Error(`map run ${mapRunArn}: too many concurrent updates`);
+    });
+  }
+
   /** The parent closed (stopped, timed out, failed elsewhere): stop the children. */
   async abort(mapRunArn: string): Promise<void> {
-    const stop = await this.locks.run(mapRunArn, async () => {
-      const run = await this.store.getMapRun(mapRunArn);
-      if (run?.status !== 'RUNNING') return false;
-      await this.store.updateMapRun({ ...run, status: 'ABORTED', stopDate: this.host.now() }, run.version);
-      return true;
-    });
+    const stop = await this.change(mapRunArn, (run) => ({
+      ...run,
+      status: 'ABORTED',
+      stopDate: this.host.now(),
+    }));
     if (stop) await this.stopRunningChildren(mapRunArn);
   }
 
@@ -143,40 +200,55 @@ export class MapRunManager {
     return updated;
   }
 
-  /** Decides what the run's counters call for: start more children, fail, or succeed. */
+  /**
+   * Decides what the run's counters call for: start more children, fail, or succeed. On a shared
+   * store only the node that can claim the run does it; the claim is released afterwards, and
+   * if another node changed the run meanwhile (it counted a child but could not advance), the
+   * run is advanced again.
+   */
   private async advance(mapRunArn: string): Promise<void> {
-    const outcome = await this.locks.run(mapRunArn, async () => {
-      const run = await this.store.getMapRun(mapRunArn);
-      if (run?.status !== 'RUNNING') return undefined;
-      const failures = run.failed + run.timedOut + run.aborted;
-      const closed = run.succeeded + failures;
-      if (exceedsTolerance(run, failures)) {
-        const failed: MapRunRecord = {
-          ...run,
-          status: 'FAILED',
-          stopDate: this.host.now(),
-          error: StatesErrorName.ExceedToleratedFailureThreshold,
-          cause: 'The specified tolerated failure threshold was exceeded',
-        };
-        return { run: failed, event: endEvent(failed, undefined) };
-      }
-      if (closed === run.total) {
-        const children = await this.store.mapRunChildren(mapRunArn);
-        const done: MapRunRecord = { ...run, status: 'SUCCEEDED', stopDate: this.host.now() };
-        return { run: done, event: endEvent(done, children.map(resultOf)) };
-      }
-      await this.launch(run, closed);
-      return undefined;
-    });
+    let outcome: { run: MapRunRecord; event: EngineEvent } | undefined;
+    for (let round = 0; round < MAX_ADVANCE_ROUNDS && outcome === undefined; round++) {
+      const step = await this.locks.run(mapRunArn, async () => {
+        const run = await this.claim(mapRunArn);
+        if (run === undefined) return { done: true };
+        const failures = run.failed + run.timedOut + run.aborted;
+        const closed = run.succeeded + failures;
+        if (exceedsTolerance(run, failures)) {
+          const failed: MapRunRecord = {
+            ...run,
+            status: 'FAILED',
+            stopDate: this.host.now(),
+            error: StatesErrorName.ExceedToleratedFailureThreshold,
+            cause: 'The specified tolerated failure threshold was exceeded',
+          };
+          // Ending it, the lease is kept: the run leaves RUNNING, which no claim answers.
+          return { done: true, outcome: { run: failed, event: endEvent(failed, undefined) } };
+        }
+        if (closed === run.total) {
+          const children = await this.store.mapRunChildren(mapRunArn);
+          const done: MapRunRecord = { ...run, status: 'SUCCEEDED', stopDate: this.host.now() };
+          return { done: true, outcome: { run: done, event: endEvent(done, children.map(resultOf)) } };
+        }
+        const wrote = await this.launch(run, closed);
+        if (this.store.releaseMapRun === undefined) return { done: true };
+        const version = await this.store.releaseMapRun(mapRunArn, this.owner);
+        // Unchanged but for this node's own write: nothing happened elsewhere meanwhile.
+        return { done: version === undefined || version === run.version + (wrote ? 1 : 0) };
+      });
+      outcome = step.outcome;
+      if (step.done) break;
+    }
     if (outcome === undefined) return;
     // The parent first: if the process dies before the run is marked, a restart tells it again.
     await this.host.deliver(outcome.run.executionArn, outcome.event);
-    const current = await this.store.getMapRun(mapRunArn);
-    if (current?.status === 'RUNNING') await this.store.updateMapRun(outcome.run, current.version);
+    const ended = outcome.run;
+    await this.change(mapRunArn, () => ended);
     if (outcome.run.status === 'FAILED') await this.stopRunningChildren(mapRunArn);
   }
 
-  private async launch(run: MapRunRecord, closed: number): Promise<void> {
+  /** Starts children as the limit allows; true when it wrote the run (its version moved by one). */
+  private async launch(run: MapRunRecord, closed: number): Promise<boolean> {
     const limit =
       run.maxConcurrency > 0 ? Math.min(run.maxConcurrency, this.concurrencyCap) : this.concurrencyCap;
     let launched = run.launched;
@@ -208,7 +280,8 @@ export class MapRunManager {
       );
       launched++;
     }
-    if (launched !== run.launched) await this.store.updateMapRun({ ...run, launched }, run.version);
+    if (launched === run.launched) return false;
+    return this.store.updateMapRun({ ...run, launched }, run.version);
   }
 
   private async stopRunningChildren(mapRunArn: string): Promise<void> {

@@ -20,6 +20,11 @@ const BATCH = 200;
  * and the delay with which a timer of a node that died fires elsewhere.
  */
 export const TIMER_LEASE_MS = 30_000;
+/**
+ * A timer whose firing failed is released after this back-off, doubled on each failure in a row
+ * up to the lease: soon enough to recover from a brief outage, not so soon that it spins.
+ */
+const RETRY_BACKOFF_MS = 1000;
 
 export class TimerService {
   private handle: NodeJS.Timeout | undefined;
@@ -27,6 +32,8 @@ export class TimerService {
   private firing = false;
   private again = false;
   private closed = false;
+  /** Failures in a row per timer id (for the back-off); forgotten when the timer fires. */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -75,8 +82,10 @@ export class TimerService {
           try {
             await this.fire(timer);
             fired++;
+            this.failures.delete(timer.id);
           } catch (error) {
             console.error(`stepwise: timer ${timer.id} (${timer.kind}) failed:`, error);
+            await this.retryLater(timer);
           }
         }
         if (fired === 0 || (due.length < BATCH && !this.again)) break;
@@ -98,6 +107,22 @@ export class TimerService {
     // A timer whose firing keeps failing would spin; back off a second in that case.
     if (next !== undefined) this.arm(Math.max(next, next <= this.now() ? this.now() + 1000 : next));
     else if (this.recheckMs !== undefined) this.arm(this.now() + this.recheckMs);
+  }
+
+  /** Gives up the claim on a timer whose firing failed, so that it is tried again after a back-off. */
+  private async retryLater(timer: TimerRecord): Promise<void> {
+    if (this.store.releaseTimerClaim === undefined) return;
+    // Bounded: a timer that never fires (its execution is gone) must not grow this forever.
+    if (this.failures.size >= 10_000) this.failures.clear();
+    const failures = (this.failures.get(timer.id) ?? 0) + 1;
+    this.failures.set(timer.id, failures);
+    const backoff = Math.min(RETRY_BACKOFF_MS * 2 ** Math.min(failures - 1, 16), TIMER_LEASE_MS);
+    try {
+      await this.store.releaseTimerClaim(timer.id, this.now() + backoff);
+    } catch (error) {
+      // The store is unreachable too: the lease runs out by itself.
+      console.error(`stepwise: releasing timer ${timer.id} failed:`, error);
+    }
   }
 
   close(): void {

@@ -198,8 +198,12 @@ class HistoryLog {
   /** The event at `index`, as a fresh object the caller may change. */
   event(index: number): HistoryEvent | undefined {
     const at = index * 3;
-    const [id, previousEventId, timestamp] = [this.numbers[at], this.numbers[at + 1], this.numbers[at + 2]];
-    const [type, member, details] = [this.refs[at], this.refs[at + 1], this.refs[at + 2]];
+    const id = this.numbers[at];
+    const previousEventId = this.numbers[at + 1];
+    const timestamp = this.numbers[at + 2];
+    const type = this.refs[at];
+    const member = this.refs[at + 1];
+    const details = this.refs[at + 2];
     if (id === undefined || previousEventId === undefined || timestamp === undefined) return undefined;
     if (typeof type !== 'string') return undefined;
     const event: HistoryEvent = { id, previousEventId, timestamp, type };
@@ -300,6 +304,8 @@ export class MemoryStore implements Store {
   private readonly tasks = new Map<string, ActivityTaskRecord>();
   /** activity ARN → its queued tasks, oldest first */
   private readonly queues = new Map<string, SortedList<QueueKey>>();
+  /** Task claims (token → end of lease); removeTask drops them, as deleting or re-putting does. */
+  private readonly taskClaims = new Map<string, number>();
 
   /** Activities marked as answered by people (the console's inbox). */
   private readonly human = new Set<string>();
@@ -626,6 +632,29 @@ export class MemoryStore implements Store {
     });
   }
 
+  claimQueuedTask(
+    activityArn: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<ActivityTaskRecord | undefined> {
+    return run(() => {
+      for (const key of this.queues.get(activityArn)?.items ?? []) {
+        const until = this.taskClaims.get(key.token);
+        const task = this.tasks.get(key.token);
+        if ((until !== undefined && until > now) || task === undefined) continue;
+        this.taskClaims.set(key.token, now + leaseMs);
+        return copy(task);
+      }
+      return undefined;
+    });
+  }
+
+  releaseTaskClaim(token: string): Promise<void> {
+    return run(() => {
+      this.taskClaims.delete(token);
+    });
+  }
+
   activitiesWithQueuedTasks(): Promise<string[]> {
     return run(() =>
       [...this.queues.entries()]
@@ -746,6 +775,12 @@ export class MemoryStore implements Store {
     });
   }
 
+  releaseTimerClaim(id: string, claimableAt: number): Promise<void> {
+    return run(() => {
+      if (this.claims.has(id)) this.claims.set(id, claimableAt);
+    });
+  }
+
   nextTimerDue(): Promise<number | undefined> {
     return run(() => {
       if (this.claims.size === 0) return this.timerOrder.first?.dueAt;
@@ -823,7 +858,8 @@ export class MemoryStore implements Store {
     const arn = commit.executionArn;
     const execution = this.executions.get(arn);
     if (execution === undefined) return;
-    const patch = copy(commit.execution);
+    // Members are strings, numbers and null, read one by one: no copy needed.
+    const patch = commit.execution;
     execution.status = patch.status;
     execution.nextEventId = patch.nextEventId;
     if (patch.output !== undefined) execution.output = patch.output;
@@ -885,6 +921,7 @@ export class MemoryStore implements Store {
     const task = this.tasks.get(token);
     if (task === undefined) return;
     this.tasks.delete(token);
+    this.taskClaims.delete(token);
     if (task.status !== 'queued') return;
     const queue = this.queues.get(task.activityArn);
     if (queue === undefined) return;

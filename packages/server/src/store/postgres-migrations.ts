@@ -13,7 +13,8 @@
  * - the optional `error`/`cause` are JSON text, so "absent" (NULL) and "null" ('null') differ.
  *
  * `timers.claimed_until` has no SQLite counterpart: it is the lease one node takes on a due
- * timer so that the other nodes leave it alone while it fires (see claimDueTimers).
+ * timer so that the other nodes leave it alone while it fires (see claimDueTimers). Likewise
+ * `activity_tasks.claimed_until` (claimQueuedTask) and `map_runs.owner`/`owner_until` (claimMapRun).
  */
 export const postgresMigrations: readonly string[] = [
   `
@@ -159,5 +160,13 @@ export const postgresMigrations: readonly string[] = [
   CREATE TABLE human_activities (
     activity_arn text COLLATE "C" PRIMARY KEY
   );
+  `,
+  // 3: leases between nodes. A queued task a node is handing to one of its polls (claimQueuedTask:
+  // the other nodes' polls take the next one instead of racing for it), and the node driving a
+  // Map Run (claimMapRun: one node launches its children at a time; another takes over once the
+  // lease of a node that died has passed). Both are epoch ms, NULL when unclaimed.
+  `
+  ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
+  ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
 ];

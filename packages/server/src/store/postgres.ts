@@ -205,6 +205,9 @@ const STATE_MACHINE_SELECT =
 
 const HISTORY_COLUMNS = 'id, previous_event_id, timestamp, type, details_member, details';
 const TIMER_COLUMNS = 'id, execution_arn, thread_id, kind, due_at';
+const TASK_COLUMNS =
+  'token, activity_arn, execution_arn, thread_id, input, status, scheduled_at, worker_name';
+const MAP_RUN_COLUMNS = `arn, ${MAP_RUN_VALUE_COLUMNS.join(', ')}, version`;
 const BY_MACHINE = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = $1`;
 const BY_MAP_RUN = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = $1`;
 const NEWEST_FIRST = 'ORDER BY start_date DESC, arn';
@@ -236,7 +239,9 @@ function transitionWrites(channel: string): string {
     `$14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[]) AS k WHERE ${gated} ` +
     'ON CONFLICT (token) DO UPDATE SET activity_arn = excluded.activity_arn, ' +
     'execution_arn = excluded.execution_arn, thread_id = excluded.thread_id, input = excluded.input, ' +
-    'status = excluded.status, scheduled_at = excluded.scheduled_at, worker_name = excluded.worker_name)' +
+    'status = excluded.status, scheduled_at = excluded.scheduled_at, worker_name = excluded.worker_name, ' +
+    // As for timers: a task put again (started, or queued anew) is no longer claimed.
+    'claimed_until = NULL)' +
     `, md AS (DELETE FROM timers WHERE id = ANY($20::text[]) AND ${gated})` +
     // A re-put timer drops any claim on it: it is a new due time, owed to whoever claims it next.
     `, mp AS (INSERT INTO timers (${TIMER_COLUMNS}, claimed_until) ` +
@@ -320,6 +325,17 @@ const SQL = {
   updateMapRun:
     `UPDATE map_runs SET ${MAP_RUN_VALUE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}, ` +
     'version = version + 1 WHERE arn = $20 AND version = $21',
+  // Not SKIP LOCKED: the row is locked only for single statements (a child's count, another
+  // claim), and skipping one would read as "owned elsewhere" when nobody owns the run. Waiting
+  // re-evaluates the WHERE on the row as that statement left it.
+  claimMapRun:
+    "UPDATE map_runs SET owner = $2, owner_until = $4 WHERE arn = $1 AND status = 'RUNNING' " +
+    `AND (owner IS NULL OR owner = $2 OR owner_until <= $3) RETURNING ${MAP_RUN_COLUMNS}`,
+  releaseMapRun:
+    'UPDATE map_runs SET owner = NULL, owner_until = NULL WHERE arn = $1 AND owner = $2 RETURNING version',
+  // Runs whose owner's lease has passed without a release: that node died while driving them.
+  selectOrphanedMapRuns:
+    "SELECT arn FROM map_runs WHERE status = 'RUNNING' AND owner_until <= $1 ORDER BY start_date, arn",
   selectMapRunItem: 'SELECT input FROM map_run_items WHERE map_run_arn = $1 AND item_index = $2',
 
   selectThreads: 'SELECT data FROM threads WHERE execution_arn = $1 ORDER BY id',
@@ -330,6 +346,14 @@ const SQL = {
   selectNextQueuedTask:
     "SELECT * FROM activity_tasks WHERE activity_arn = $1 AND status = 'queued' " +
     'ORDER BY scheduled_at, token LIMIT 1',
+  // SKIP LOCKED: a task another node is claiming right now (or whose ActivityStarted is being
+  // written) is passed over for the next one rather than waited for.
+  claimQueuedTask:
+    'UPDATE activity_tasks SET claimed_until = $3 WHERE token = (SELECT token FROM activity_tasks ' +
+    "WHERE activity_arn = $1 AND status = 'queued' AND (claimed_until IS NULL OR claimed_until <= $2) " +
+    `ORDER BY scheduled_at, token LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ${TASK_COLUMNS}`,
+  releaseTaskClaim:
+    'UPDATE activity_tasks SET claimed_until = NULL WHERE token = $1 AND claimed_until IS NOT NULL',
   selectQueuedActivities:
     "SELECT DISTINCT activity_arn FROM activity_tasks WHERE status = 'queued' ORDER BY activity_arn",
 
@@ -350,6 +374,7 @@ const SQL = {
     'UPDATE timers SET claimed_until = $2 WHERE id IN (SELECT id FROM timers WHERE due_at <= $1 ' +
     'AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY due_at, id LIMIT $3 ' +
     `FOR UPDATE SKIP LOCKED) RETURNING ${TIMER_COLUMNS}`,
+  releaseTimerClaim: 'UPDATE timers SET claimed_until = $2 WHERE id = $1 AND claimed_until IS NOT NULL',
   // A claimed timer is next claimable when its lease ends; both terms use an index.
   nextTimerDue:
     'SELECT least((SELECT min(due_at) FROM timers WHERE claimed_until IS NULL), ' +
@@ -1081,6 +1106,24 @@ export class PostgresStore implements Store {
     return (await this.run<MapRunRow>('selectRunningMapRuns', [])).map(toMapRun);
   }
 
+  async claimMapRun(
+    mapRunArn: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<MapRunRecord | undefined> {
+    const row = await this.one<MapRunRow>('claimMapRun', [mapRunArn, owner, now, now + leaseMs]);
+    return row === undefined ? undefined : toMapRun(row);
+  }
+
+  async releaseMapRun(mapRunArn: string, owner: string): Promise<number | undefined> {
+    return (await this.one<{ version: number }>('releaseMapRun', [mapRunArn, owner]))?.version;
+  }
+
+  async orphanedMapRuns(now: number): Promise<string[]> {
+    return (await this.run<{ arn: string }>('selectOrphanedMapRuns', [now])).map((r) => r.arn);
+  }
+
   async mapRunChildren(mapRunArn: string): Promise<ExecutionRecord[]> {
     return (await this.run<ExecutionRow>('selectMapRunChildren', [mapRunArn])).map(toExecution);
   }
@@ -1088,6 +1131,19 @@ export class PostgresStore implements Store {
   async nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined> {
     const row = await this.one<TaskRow>('selectNextQueuedTask', [activityArn]);
     return row === undefined ? undefined : toTask(row);
+  }
+
+  async claimQueuedTask(
+    activityArn: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<ActivityTaskRecord | undefined> {
+    const row = await this.one<TaskRow>('claimQueuedTask', [activityArn, now, now + leaseMs]);
+    return row === undefined ? undefined : toTask(row);
+  }
+
+  async releaseTaskClaim(token: string): Promise<void> {
+    await this.run('releaseTaskClaim', [token]);
   }
 
   async activitiesWithQueuedTasks(): Promise<string[]> {
@@ -1179,6 +1235,10 @@ export class PostgresStore implements Store {
     const rows = await this.run<TimerRow>('claimDueTimers', [now, now + leaseMs, limit]);
     // RETURNING follows no order; the contract's is earliest first.
     return rows.map(toTimer).sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async releaseTimerClaim(id: string, claimableAt: number): Promise<void> {
+    await this.run('releaseTimerClaim', [id, claimableAt]);
   }
 
   async nextTimerDue(): Promise<number | undefined> {

@@ -244,6 +244,26 @@ export interface Store {
   /** Map Runs still RUNNING (to resume them after a restart). */
   runningMapRuns(): Promise<MapRunRecord[]>;
   /**
+   * Present on stores several nodes share: makes `owner` the one node driving a RUNNING Map Run
+   * (launching its children, ending it) until `now + leaseMs`, unless another owner's lease is
+   * still running. Answers the run as it stands once claimed, or undefined when another node
+   * owns it (or it is not RUNNING). Without it the single process owns every run.
+   */
+  claimMapRun?(
+    mapRunArn: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<MapRunRecord | undefined>;
+  /**
+   * Ends `owner`'s lease on a Map Run; answers the run's version as it stands (undefined when the
+   * run is gone or `owner` did not hold it), so the owner can tell whether other nodes changed
+   * it (counted a closed child) while it drove the run.
+   */
+  releaseMapRun?(mapRunArn: string, owner: string): Promise<number | undefined>;
+  /** RUNNING Map Runs whose owner's lease passed without a release (their node died driving them). */
+  orphanedMapRuns?(now: number): Promise<string[]>;
+  /**
    * The child executions of a Map Run in item order (one per launched index), with what a
    * result needs: status, output, error and cause.
    */
@@ -251,6 +271,22 @@ export interface Store {
 
   /** The oldest queued task of an activity. */
   nextQueuedTask(activityArn: string): Promise<ActivityTaskRecord | undefined>;
+  /**
+   * Claims the oldest queued task of an activity that no live claim holds, for `leaseMs` from
+   * `now`: until then no other claim answers it (on a store several nodes share, no other node's
+   * either), so pollers on several nodes each get a different task instead of racing for one.
+   * A claim ends when the task is put again or deleted (its ActivityStarted does that), when it
+   * is released, or when its lease has passed (its claimant died). `nextQueuedTask` ignores
+   * claims. Optional: a dispatcher without it reads `nextQueuedTask` and lets the ActivityStarted
+   * transition's version check settle races.
+   */
+  claimQueuedTask?(
+    activityArn: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<ActivityTaskRecord | undefined>;
+  /** Ends a claim at once (its hand-over failed): the task is claimable again. */
+  releaseTaskClaim?(token: string): Promise<void>;
   /** Activity ARNs that have at least one queued task (used to hand out work after a restart). */
   activitiesWithQueuedTasks(): Promise<string[]>;
   getActivityTask(token: string): Promise<ActivityTaskRecord | undefined>;
@@ -290,6 +326,12 @@ export interface Store {
    * it is claimed.
    */
   nextTimerDue(): Promise<number | undefined>;
+  /**
+   * Ends a claim this node holds on a timer early, at `claimableAt` instead of the lease's end:
+   * its firing failed, and it should be tried again soon (by any node), not a whole lease later.
+   * Does nothing when the timer is gone or no longer claimed.
+   */
+  releaseTimerClaim?(id: string, claimableAt: number): Promise<void>;
 
   /**
    * Present on stores that several nodes share: calls `listener` when another node committed a

@@ -36,6 +36,8 @@ interface MapPlan {
   /** Read after MapStateStarted, as AWS does: its errors follow that event. */
   tolerance(): { count: number | undefined; percentage: number | undefined };
   itemInput(item: Json, index: number): Json;
+  /** No ItemSelector (or Parameters): every item is its own input. */
+  identity: boolean;
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
@@ -76,6 +78,7 @@ function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState): MapPla
   return {
     items,
     maxConcurrency,
+    identity: selector === undefined,
     tolerance: () => ({
       count:
         state.ToleratedFailureCountPath !== undefined
@@ -99,11 +102,16 @@ function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState): MapPla
     itemInput: (item, index) => {
       if (selector === undefined) return item;
       let context: JsonObject | undefined;
-      return applyPayloadTemplate(selector, effective, () => (context ??= withItem(env.context(), index, item)), {
-        fieldName: state.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
-        variables: env.variables,
-        intrinsic: env.intrinsic,
-      });
+      return applyPayloadTemplate(
+        selector,
+        effective,
+        () => (context ??= withItem(env.context(), index, item)),
+        {
+          fieldName: state.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
+          variables: env.variables,
+          intrinsic: env.intrinsic,
+        },
+      );
     },
   };
 }
@@ -126,6 +134,7 @@ function jsonataPlan(step: Step, thread: ThreadRecord, state: MapState): MapPlan
   return {
     items: list,
     maxConcurrency,
+    identity: selector === undefined,
     tolerance: () => ({
       count: numberField(
         step,
@@ -183,16 +192,19 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
     );
     return startMapRun(step, thread, state, inputs, plan.maxConcurrency, tolerance);
   }
-  const children = plan.items.map((item, index) => ({
-    startAt: processor.StartAt,
-    input: plan.itemInput(item, index),
-  }));
-  startChildren(step, thread, children, {
-    maxConcurrency: plan.maxConcurrency,
-    chainEventId: started,
-    closeEventId: started,
-    ...tolerance,
-  });
+  // Without a selector each item is its input: no array of inputs to build.
+  const inputs = plan.identity ? plan.items : plan.items.map((item, index) => plan.itemInput(item, index));
+  startChildren(
+    step,
+    thread,
+    { startAt: processor.StartAt, inputs },
+    {
+      maxConcurrency: plan.maxConcurrency,
+      chainEventId: started,
+      closeEventId: started,
+      ...tolerance,
+    },
+  );
   return null;
 }
 

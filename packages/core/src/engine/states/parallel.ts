@@ -25,7 +25,7 @@ export function runParallel(step: Step, thread: ThreadRecord, state: ParallelSta
   startChildren(
     step,
     thread,
-    state.Branches.map((branch) => ({ startAt: branch.StartAt, input })),
+    { startAt: state.Branches.map((branch) => branch.StartAt), inputs: state.Branches.map(() => input) },
     { maxConcurrency: 0, chainEventId: started, closeEventId: started },
   );
   return null;
