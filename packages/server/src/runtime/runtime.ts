@@ -276,7 +276,11 @@ export class Runtime {
     );
   }
 
-  private async activityExists(activityArn: string): Promise<boolean> {
+  /**
+   * Whether an activity exists, answered from a cache of the ones seen (forever on a store of
+   * its own, for seconds on a shared one). GetActivityTask asks on every poll.
+   */
+  async activityExists(activityArn: string): Promise<boolean> {
     const until = this.knownActivities.get(activityArn);
     if (until !== undefined) {
       if (until === Number.POSITIVE_INFINITY || until > Date.now()) return true;

@@ -14,7 +14,7 @@ import type { Operation, ServiceContext } from './context.js';
 
 export const GetActivityTask: Operation = async (service, input, request) => {
   const arn = parseActivityArn(input.string('activityArn')).arn;
-  if ((await service.store.getActivity(arn)) === undefined) throw activityDoesNotExist(arn);
+  if (!(await service.runtime.activityExists(arn))) throw activityDoesNotExist(arn);
   const workerName = input.optionalString('workerName');
   const task = await service.runtime.pollActivityTask({
     activityArn: arn,
