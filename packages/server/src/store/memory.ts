@@ -29,6 +29,7 @@ import type {
   Store,
   TransitionCommit,
 } from './types.js';
+import { checkLimit, executionParent, run } from './common.js';
 
 /**
  * A copy with a JSON round trip's result: SQLite stores these records as columns and JSON
@@ -66,11 +67,6 @@ function copyValue(value: unknown): unknown {
 /** Binary string order, as SQLite's default collation sorts (identical for ASCII). */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer: ${limit}`);
 }
 
 /** An array kept sorted by `compare`; keys are unique. */
@@ -974,23 +970,6 @@ function removeFrom<T>(lists: Map<string, SortedList<T>>, key: string, item: T):
   if (list.size === 0) lists.delete(key);
 }
 
-/** Which executions a listing is of: exactly one of the two parents must be named (as SQLite). */
-function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
-  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
-    return { by: 'machine', arn: filter.stateMachineArn };
-  }
-  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
-    return { by: 'mapRun', arn: filter.mapRunArn };
-  }
-  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
-}
-
 function* filterIterable<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {
   for (const item of items) if (keep(item)) yield item;
-}
-
-function run<T>(work: () => T): Promise<T> {
-  return new Promise((resolve) => {
-    resolve(work());
-  });
 }

@@ -51,6 +51,7 @@ import type {
   Store,
   TransitionCommit,
 } from './types.js';
+import { checkLimit, executionParent } from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -385,11 +386,6 @@ type SqlName = keyof typeof SQL;
 
 // --- record mappers ----------------------------------------------------------------------------
 
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer: ${limit}`);
-}
-
 /** JSON text for a value that may be absent: NULL when absent, so `null` itself survives. */
 function optionalJson(value: string | null | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value);
@@ -514,16 +510,6 @@ function mapRunValues(mapRun: MapRunRecord): unknown[] {
     optionalJson(mapRun.error),
     optionalJson(mapRun.cause),
   ];
-}
-
-function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
-  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
-    return { by: 'machine', arn: filter.stateMachineArn };
-  }
-  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
-    return { by: 'mapRun', arn: filter.mapRunArn };
-  }
-  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
 }
 
 function toHistoryEvent(row: HistoryRow): HistoryEvent {

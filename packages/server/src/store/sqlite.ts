@@ -45,6 +45,7 @@ import type {
   Store,
   TransitionCommit,
 } from './types.js';
+import { checkLimit, executionParent, run } from './common.js';
 
 type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -217,11 +218,6 @@ const MAX_EVENTS_PER_INSERT = 4;
 
 const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
 
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer: ${limit}`);
-}
-
 /** JSON text for a value that may be absent: NULL when absent, so `null` itself survives. */
 function optionalJson(value: string | null | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value);
@@ -347,17 +343,6 @@ function mapRunValues(mapRun: MapRunRecord): MapRunValues {
   ];
 }
 
-/** Which executions a listing is of: exactly one of the two parents must be named. */
-function executionParent(filter: ExecutionFilter): { by: 'machine' | 'mapRun'; arn: string } {
-  if (filter.stateMachineArn !== undefined && filter.mapRunArn === undefined) {
-    return { by: 'machine', arn: filter.stateMachineArn };
-  }
-  if (filter.mapRunArn !== undefined && filter.stateMachineArn === undefined) {
-    return { by: 'mapRun', arn: filter.mapRunArn };
-  }
-  throw new RangeError('an execution filter needs exactly one of stateMachineArn and mapRunArn');
-}
-
 function toHistoryEvent(row: HistoryRow): HistoryEvent {
   const event: HistoryEvent = {
     id: row.id,
@@ -414,13 +399,6 @@ interface PendingWrite {
   settle(): void;
   /** The batch as a whole failed (its COMMIT did): nothing of it was written. */
   fail(error: unknown): void;
-}
-
-/** Runs synchronous work so that a throw becomes a rejection, as callers of an async API expect. */
-function run<T>(work: () => T): Promise<T> {
-  return new Promise((resolve) => {
-    resolve(work());
-  });
 }
 
 export class SqliteStore implements Store {
