@@ -21,12 +21,9 @@ import { Client, DatabaseError, Pool, TypeOverrides } from 'pg';
 import type { ClientBase, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type {
   ActivityTaskRecord,
-  ActivityTaskStatus,
   ExecutionStatus,
   HistoryEvent,
-  Json,
   ThreadRecord,
-  TimerKind,
   TimerRecord,
 } from '@stepwise/core';
 import { StoreUnavailableError } from './errors.js';
@@ -41,16 +38,40 @@ import type {
   ExecutionSearch,
   HistoryQuery,
   MapRunRecord,
-  MapRunStatus,
   NameCursor,
   Page,
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
-  StateMachineType,
   Store,
   TransitionCommit,
 } from './types.js';
+import type {
+  ActivityRow,
+  RevisionRow,
+  StateMachineWithRevisionRow,
+  ExecutionRow,
+  MapRunRow,
+  HistoryRow,
+  TaskRow,
+  TimerRow,
+} from './rows.js';
+import {
+  EXECUTION_COLUMNS,
+  MAP_RUN_VALUE_COLUMNS,
+  STATE_MACHINE_SELECT,
+  optionalJson,
+  toActivity,
+  toRevision,
+  toStateMachine,
+  toExecution,
+  toMapRun,
+  mapRunValues,
+  toHistoryEvent,
+  toTask,
+  toTimer,
+  keysetPage,
+} from './rows.js';
 import { checkLimit, executionParent } from './common.js';
 
 export interface PostgresStoreOptions {
@@ -65,144 +86,7 @@ export interface PostgresStoreOptions {
 
 // --- rows as pg answers them (int8 is parsed to number by the pool's type overrides) --------
 
-interface ActivityRow {
-  arn: string;
-  name: string;
-  creation_date: number;
-}
-
-interface RevisionRow {
-  state_machine_arn: string;
-  revision_key: string;
-  definition: string;
-  role_arn: string;
-  logging_configuration: string;
-  tracing_configuration: string;
-  created_at: number;
-}
-
-interface StateMachineWithRevisionRow {
-  arn: string;
-  name: string;
-  type: string;
-  status: string;
-  creation_date: number;
-  update_date: number | null;
-  revision_id: string | null;
-  current_revision_key: string;
-  r_definition: string;
-  r_role_arn: string;
-  r_logging_configuration: string;
-  r_tracing_configuration: string;
-  r_created_at: number;
-}
-
-interface ExecutionRow {
-  arn: string;
-  state_machine_arn: string;
-  name: string;
-  status: string;
-  input: string;
-  output: string | null;
-  error: string | null;
-  cause: string | null;
-  start_date: number;
-  stop_date: number | null;
-  trace_header: string | null;
-  revision_key: string;
-  next_event_id: number;
-  version: number;
-  redrive_count: number;
-  map_run_arn: string | null;
-  map_run_index: number | null;
-}
-
-interface MapRunRow {
-  arn: string;
-  execution_arn: string;
-  thread_id: string;
-  state_machine_arn: string;
-  revision_key: string;
-  execution_type: string;
-  status: string;
-  start_date: number;
-  stop_date: number | null;
-  max_concurrency: number;
-  tolerated_failure_count: number;
-  tolerated_failure_percentage: number;
-  total: number;
-  launched: number;
-  succeeded: number;
-  failed: number;
-  timed_out: number;
-  aborted: number;
-  error: string | null;
-  cause: string | null;
-  version: number;
-}
-
-interface HistoryRow {
-  id: number;
-  previous_event_id: number;
-  timestamp: number;
-  type: string;
-  details_member: string | null;
-  details: string | null;
-}
-
-interface TaskRow {
-  token: string;
-  activity_arn: string;
-  execution_arn: string;
-  thread_id: string;
-  input: string;
-  status: string;
-  scheduled_at: number;
-  worker_name: string | null;
-}
-
-interface TimerRow {
-  id: string;
-  execution_arn: string;
-  thread_id: string;
-  kind: string;
-  due_at: number;
-}
-
 // --- SQL -------------------------------------------------------------------------------------
-
-const EXECUTION_COLUMNS =
-  'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
-  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index';
-
-const MAP_RUN_VALUE_COLUMNS = [
-  'execution_arn',
-  'thread_id',
-  'state_machine_arn',
-  'revision_key',
-  'execution_type',
-  'status',
-  'start_date',
-  'stop_date',
-  'max_concurrency',
-  'tolerated_failure_count',
-  'tolerated_failure_percentage',
-  'total',
-  'launched',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'aborted',
-  'error',
-  'cause',
-];
-
-const STATE_MACHINE_SELECT =
-  'SELECT m.*, r.definition AS r_definition, r.role_arn AS r_role_arn, ' +
-  'r.logging_configuration AS r_logging_configuration, ' +
-  'r.tracing_configuration AS r_tracing_configuration, r.created_at AS r_created_at ' +
-  'FROM state_machines m JOIN state_machine_revisions r ' +
-  'ON r.state_machine_arn = m.arn AND r.revision_key = m.current_revision_key';
 
 const HISTORY_COLUMNS = 'id, previous_event_id, timestamp, type, details_member, details';
 const TIMER_COLUMNS = 'id, execution_arn, thread_id, kind, due_at';
@@ -385,176 +269,6 @@ const SQL = {
 type SqlName = keyof typeof SQL;
 
 // --- record mappers ----------------------------------------------------------------------------
-
-/** JSON text for a value that may be absent: NULL when absent, so `null` itself survives. */
-function optionalJson(value: string | null | undefined): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
-function parseOptionalJson(text: string | null): string | null | undefined {
-  return text === null ? undefined : (JSON.parse(text) as string | null);
-}
-
-function toActivity(row: ActivityRow): ActivityRecord {
-  return { activityArn: row.arn, name: row.name, creationDate: row.creation_date };
-}
-
-function toRevision(row: RevisionRow): StateMachineRevision {
-  return {
-    stateMachineArn: row.state_machine_arn,
-    revisionKey: row.revision_key,
-    definition: row.definition,
-    roleArn: row.role_arn,
-    loggingConfiguration: row.logging_configuration,
-    tracingConfiguration: row.tracing_configuration,
-    createdAt: row.created_at,
-  };
-}
-
-function toStateMachine(row: StateMachineWithRevisionRow): StateMachineRecord {
-  const record: StateMachineRecord = {
-    stateMachineArn: row.arn,
-    name: row.name,
-    type: row.type as StateMachineType,
-    status: row.status as StateMachineRecord['status'],
-    creationDate: row.creation_date,
-    current: {
-      stateMachineArn: row.arn,
-      revisionKey: row.current_revision_key,
-      definition: row.r_definition,
-      roleArn: row.r_role_arn,
-      loggingConfiguration: row.r_logging_configuration,
-      tracingConfiguration: row.r_tracing_configuration,
-      createdAt: row.r_created_at,
-    },
-  };
-  if (row.update_date !== null) record.updateDate = row.update_date;
-  if (row.revision_id !== null) record.revisionId = row.revision_id;
-  return record;
-}
-
-function toExecution(row: ExecutionRow): ExecutionRecord {
-  const record: ExecutionRecord = {
-    executionArn: row.arn,
-    stateMachineArn: row.state_machine_arn,
-    name: row.name,
-    status: row.status as ExecutionStatus,
-    input: row.input,
-    startDate: row.start_date,
-    revisionKey: row.revision_key,
-    nextEventId: row.next_event_id,
-    version: row.version,
-    redriveCount: row.redrive_count,
-  };
-  if (row.output !== null) record.output = row.output;
-  const error = parseOptionalJson(row.error);
-  if (error !== undefined) record.error = error;
-  const cause = parseOptionalJson(row.cause);
-  if (cause !== undefined) record.cause = cause;
-  if (row.stop_date !== null) record.stopDate = row.stop_date;
-  if (row.trace_header !== null) record.traceHeader = row.trace_header;
-  if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
-  if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
-  return record;
-}
-
-function toMapRun(row: MapRunRow): MapRunRecord {
-  const record: MapRunRecord = {
-    mapRunArn: row.arn,
-    executionArn: row.execution_arn,
-    threadId: row.thread_id,
-    stateMachineArn: row.state_machine_arn,
-    revisionKey: row.revision_key,
-    executionType: row.execution_type as MapRunRecord['executionType'],
-    status: row.status as MapRunStatus,
-    startDate: row.start_date,
-    maxConcurrency: row.max_concurrency,
-    toleratedFailureCount: row.tolerated_failure_count,
-    toleratedFailurePercentage: row.tolerated_failure_percentage,
-    total: row.total,
-    launched: row.launched,
-    succeeded: row.succeeded,
-    failed: row.failed,
-    timedOut: row.timed_out,
-    aborted: row.aborted,
-    version: row.version,
-  };
-  if (row.stop_date !== null) record.stopDate = row.stop_date;
-  const error = parseOptionalJson(row.error);
-  if (error !== undefined) record.error = error;
-  const cause = parseOptionalJson(row.cause);
-  if (cause !== undefined) record.cause = cause;
-  return record;
-}
-
-/** The 19 value columns of a Map Run, in MAP_RUN_VALUE_COLUMNS order. */
-function mapRunValues(mapRun: MapRunRecord): unknown[] {
-  return [
-    mapRun.executionArn,
-    mapRun.threadId,
-    mapRun.stateMachineArn,
-    mapRun.revisionKey,
-    mapRun.executionType,
-    mapRun.status,
-    mapRun.startDate,
-    mapRun.stopDate ?? null,
-    mapRun.maxConcurrency,
-    mapRun.toleratedFailureCount,
-    mapRun.toleratedFailurePercentage,
-    mapRun.total,
-    mapRun.launched,
-    mapRun.succeeded,
-    mapRun.failed,
-    mapRun.timedOut,
-    mapRun.aborted,
-    optionalJson(mapRun.error),
-    optionalJson(mapRun.cause),
-  ];
-}
-
-function toHistoryEvent(row: HistoryRow): HistoryEvent {
-  const event: HistoryEvent = {
-    id: row.id,
-    previousEventId: row.previous_event_id,
-    timestamp: row.timestamp,
-    type: row.type,
-  };
-  if (row.details_member !== null) event.detailsMember = row.details_member;
-  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, Json>;
-  return event;
-}
-
-function toTask(row: TaskRow): ActivityTaskRecord {
-  const task: ActivityTaskRecord = {
-    token: row.token,
-    activityArn: row.activity_arn,
-    executionArn: row.execution_arn,
-    threadId: row.thread_id,
-    input: row.input,
-    status: row.status as ActivityTaskStatus,
-    scheduledAt: row.scheduled_at,
-  };
-  if (row.worker_name !== null) task.workerName = row.worker_name;
-  return task;
-}
-
-function toTimer(row: TimerRow): TimerRecord {
-  return {
-    id: row.id,
-    executionArn: row.execution_arn,
-    threadId: row.thread_id,
-    kind: row.kind as TimerKind,
-    dueAt: row.due_at,
-  };
-}
-
-/** `rows` was fetched with limit + 1: the extra row only tells that more follow. */
-function keysetPage<T, C>(rows: T[], limit: number, cursor: (item: T) => C): Page<T, C> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return last === undefined ? { items } : { items, next: cursor(last) };
-}
 
 /** The last write per key wins, and a key both deleted and put is only put (delete runs first). */
 function netWrites<T>(
