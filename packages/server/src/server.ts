@@ -68,7 +68,10 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
   // Express executions run on the same engine but are kept only in memory: AWS keeps no
   // history for them either (it goes to CloudWatch Logs), and they last at most five minutes.
   const expressStore = new MemoryStore();
-  const express = new Runtime({ store: expressStore });
+  const express = new Runtime({
+    store: expressStore,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+  });
   const service = {
     store,
     runtime,

@@ -295,7 +295,7 @@ void describe('multi-node soak: nodes killed with -9 and restarted under load', 
     'finishes every execution exactly once, with contiguous histories',
     { timeout: 240_000 },
     async () => {
-      const COUNT = Number(process.env.STEPWISE_SOAK_EXECUTIONS ?? 1000);
+      const COUNT = Number(process.env.STEPWISE_SOAK_EXECUTIONS ?? 2000);
       const schema = testSchema();
       const dir = tempDir();
       const nodes = await startNodes(3, schema.url, dir.path);

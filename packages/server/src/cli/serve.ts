@@ -1,11 +1,18 @@
 /** `stepwise serve`: the Step Functions API over HTTP, durable on SQLite. */
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
+import { DEFAULT_LIMITS } from '@stepwise/core';
 import { DEFAULTS, startServer } from '../server.js';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
   return n;
 }
 
@@ -23,7 +30,7 @@ function redact(url: string): string {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('Serve the Step Functions API (and, later, the console) over HTTP')
+    .description('Serve the Step Functions API and the console over HTTP')
     .option('--host <host>', 'address to bind', DEFAULTS.host)
     .option('--port <port>', 'port to listen on', port, DEFAULTS.port)
     .option('--data-dir <dir>', 'where the SQLite database lives', DEFAULTS.dataDir)
@@ -34,6 +41,18 @@ export function registerServe(program: Command): void {
     )
     .option('--region <region>', 'region used in ARNs', DEFAULTS.region)
     .option('--account <account>', 'account id used in ARNs', DEFAULTS.account)
+    .option(
+      '--max-history-events <n>',
+      'history events an execution may have before it fails (AWS: 25,000)',
+      positive,
+      DEFAULT_LIMITS.maxHistoryEvents,
+    )
+    .option(
+      '--max-payload-bytes <n>',
+      'largest state input or output in bytes before States.DataLimitExceeded (AWS: 262,144)',
+      positive,
+      DEFAULT_LIMITS.maxPayloadBytes,
+    )
     .addHelpText(
       'after',
       `
@@ -51,10 +70,17 @@ Examples:
         database?: string;
         region: string;
         account: string;
+        maxHistoryEvents: number;
+        maxPayloadBytes: number;
       }) => {
         const env = process.env.STEPWISE_DATABASE_URL;
         const database = options.database ?? (env !== undefined && env !== '' ? env : undefined);
-        const server = await startServer({ ...options, ...(database !== undefined ? { database } : {}) });
+        const { maxHistoryEvents, maxPayloadBytes, ...rest } = options;
+        const server = await startServer({
+          ...rest,
+          limits: { ...DEFAULT_LIMITS, maxHistoryEvents, maxPayloadBytes },
+          ...(database !== undefined ? { database } : {}),
+        });
         let stopping = false;
         const stop = (signal: string): void => {
           if (stopping) return;
