@@ -178,6 +178,15 @@ export class Harness {
     return this.deliver({ type: 'TaskFailed', token, error, cause });
   }
 
+  /** What the runtime sends when a Map Run (Distributed Map) ends. */
+  mapRunEnded(
+    mapRunArn: string,
+    status: 'SUCCEEDED' | 'FAILED',
+    extra: { outputs?: Json[]; error?: string | null; cause?: string | null } = {},
+  ): TransitionResult {
+    return this.deliver({ type: 'MapRunEnded', mapRunArn, status, ...extra });
+  }
+
   heartbeat(token: string): TransitionResult {
     return this.deliver({ type: 'TaskHeartbeat', token });
   }
@@ -213,6 +222,13 @@ export class Harness {
   token(): string {
     const tokens = [...this.tasks.keys()];
     assert.equal(tokens.length, 1, `expected one live activity task, found ${tokens.length}`);
+    return tokens[0] as string;
+  }
+
+  /** The token of the one live activity task of a thread (a Parallel branch or Map iteration: `root/1`). */
+  tokenOf(threadId: string): string {
+    const tokens = [...this.tasks.values()].filter((t) => t.threadId === threadId).map((t) => t.token);
+    assert.equal(tokens.length, 1, `expected one live activity task for ${threadId}, found ${tokens.length}`);
     return tokens[0] as string;
   }
 

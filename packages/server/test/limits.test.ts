@@ -9,6 +9,7 @@ import {
   DescribeExecutionCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { sdkClient, spawnServer, tempDir } from './helpers/server.js';
 import type { ChildServer } from './helpers/server.js';
 import { ROLE, sleep, unique } from './helpers/sfn.js';
@@ -26,10 +27,7 @@ describe('stepwise serve --max-payload-bytes / --max-history-events', () => {
     dir.remove();
   });
 
-  async function run(
-    definition: object,
-    input: string,
-  ): Promise<{ status?: string; error?: string; cause?: string }> {
+  async function run(definition: object, input: string): Promise<DescribeExecutionCommandOutput> {
     const client = sdkClient(server.url);
     const { stateMachineArn } = await client.send(
       new CreateStateMachineCommand({
