@@ -300,3 +300,17 @@ export function scheduled(
 export function prefixed(state: string, enteredAt: number, cause: string): string {
   return `An error occurred while executing the state '${state}' (entered at the event id #${enteredAt}). ${cause}`;
 }
+
+/** A …StateExited's details with `assignedVariables` (each value as JSON text). */
+export function exitedAssigning(name: string, output: Json, assigned: Record<string, Json>): Record<string, Json> {
+  const texts: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(assigned)) texts[key] = text(value);
+  return { ...exited(name, output), assignedVariables: texts, assignedVariablesDetails: { truncated: false } };
+}
+
+/** An EvaluationFailed's details: a JSONata failure, with the field's location when AWS gives one. */
+export function evaluationFailed(state: string, cause: string, location?: string): Record<string, Json> {
+  const details: Record<string, Json> = { error: 'States.QueryEvaluationError', cause, state };
+  if (location !== undefined) details['location'] = location;
+  return details;
+}

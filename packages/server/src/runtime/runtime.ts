@@ -13,6 +13,7 @@ import type {
   ExecutionSnapshot,
   Json,
   Rejection,
+  ThreadRecord,
   TimerRecord,
   TransitionResult,
 } from '@stepwise/core';
@@ -62,6 +63,16 @@ const SHARED_ACTIVITY_TTL_MS = 2000;
 /** How often a node looks for Map Runs whose owner died while driving them (shared stores). */
 const SHARED_MAP_RUN_RECHECK_MS = 5000;
 
+/** Executions whose latest committed state this node keeps in memory (least recently written go first). */
+const HOT_EXECUTIONS = 10_000;
+
+interface HotExecution {
+  record: ExecutionRecord;
+  threads: ThreadRecord[];
+  /** The execution input, parsed once. */
+  input: Json;
+}
+
 /** Commits that lose a version race are recomputed; more than this means something is wrong. */
 const MAX_ATTEMPTS = 8;
 
@@ -90,9 +101,12 @@ export class Runtime {
   private readonly revisions = new Map<string, StateMachineRevision>();
   /** Activities known to exist → until when (epoch ms; Infinity on a store no other node writes). */
   private readonly knownActivities = new Map<string, number>();
+  /** State machines as StartExecution reads them, with when each entry stops being trusted. */
+  private readonly stateMachines = new Map<string, { record: StateMachineRecord; until: number }>();
   private readonly activityTtlMs: number;
   private readonly locks = new KeyedMutex();
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly hot = new Map<string, HotExecution>();
   private readonly closeWaiters = new Map<string, ((execution: ExecutionRecord) => void)[]>();
   private readonly limits: EngineLimits;
   private readonly now: () => number;
@@ -223,6 +237,7 @@ export class Runtime {
         const outcome = await this.store.createExecution(record, commit);
         if (!outcome.created) return { created: false, execution: outcome.existing };
         const execution = applyPatch(record, commit);
+        this.remember(execution, [], commit, input.value);
         this.afterCommit(commit, execution, mapRuns, revision);
         return { created: true, execution };
       }),
@@ -236,23 +251,65 @@ export class Runtime {
 
   private async deliverLocked(executionArn: string, event: EngineEvent): Promise<DeliverOutcome> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const record = await this.store.getExecution(executionArn);
-      if (record === undefined) return { kind: 'missing' };
+      const cached = attempt === 0 ? this.hot.get(executionArn) : undefined;
+      const state = cached ?? (await this.loadExecution(executionArn));
+      if (state === undefined) return { kind: 'missing' };
+      const { record, threads, input } = state;
       const revision = await this.revision(record);
       const loaded = this.definitions.load(revision.revisionKey, revision.definition);
-      const threads = record.status === 'RUNNING' ? await this.store.loadThreads(executionArn) : [];
-      const snapshot = this.snapshot(record, revision, JSON.parse(record.input) as Json);
+      const snapshot = this.snapshot(record, revision, input);
       const result = await this.compute(loaded, snapshot, threads, event, this.now());
-      if (!result.ok) return { kind: 'rejected', rejection: result.rejection, execution: record };
+      if (!result.ok) {
+        // Another node may have moved the execution on: a refusal is only final on fresh state.
+        if (cached !== undefined) {
+          this.hot.delete(executionArn);
+          continue;
+        }
+        return { kind: 'rejected', rejection: result.rejection, execution: record };
+      }
       const { commit, mapRuns } = toCommit(record, result);
       if (isEmpty(commit, record) && mapRuns.length === 0) return { kind: 'applied', execution: record };
       if (await this.store.commitTransition(commit)) {
         const execution = applyPatch(record, commit);
+        this.remember(execution, threads, commit, input);
         this.afterCommit(commit, execution, mapRuns, revision);
         return { kind: 'applied', execution };
       }
+      this.hot.delete(executionArn);
     }
     throw new Error(`execution ${executionArn}: too many concurrent transitions`);
+  }
+
+  private async loadExecution(executionArn: string): Promise<HotExecution | undefined> {
+    const record = await this.store.getExecution(executionArn);
+    if (record === undefined) return undefined;
+    const threads = record.status === 'RUNNING' ? await this.store.loadThreads(executionArn) : [];
+    return { record, threads, input: JSON.parse(record.input) as Json };
+  }
+
+  /**
+   * Keeps what this node just committed for an execution that still runs, so its next event
+   * needs no read of the row and its threads (two reads of four per activity round trip).
+   * Safe on a shared store too: a stale entry fails the commit's version check, or makes the
+   * engine refuse, and either way the state is read again.
+   */
+  private remember(
+    execution: ExecutionRecord,
+    threads: readonly ThreadRecord[],
+    commit: TransitionCommit,
+    input: Json,
+  ): void {
+    const arn = execution.executionArn;
+    this.hot.delete(arn);
+    if (execution.status !== 'RUNNING') return;
+    const next = new Map(threads.map((thread) => [thread.id, thread]));
+    for (const id of commit.threadsDeleted) next.delete(id);
+    for (const thread of commit.threadsPut) next.set(thread.id, thread);
+    this.hot.set(arn, { record: execution, threads: [...next.values()], input });
+    if (this.hot.size > HOT_EXECUTIONS) {
+      const oldest = this.hot.keys().next();
+      if (oldest.done !== true) this.hot.delete(oldest.value);
+    }
   }
 
   private async compute(
@@ -274,6 +331,27 @@ export class Runtime {
       { now, nonce: freshNonce(), activityExists: (arn) => existing.has(arn) },
       this.limits,
     );
+  }
+
+  /**
+   * A state machine for StartExecution, from a cache that this node's updates and deletes clear
+   * and that a shared store's other nodes expire within seconds. AWS documents the same
+   * eventual consistency: executions started just after UpdateStateMachine may run the
+   * previous definition.
+   */
+  async stateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
+    const now = Date.now();
+    const hit = this.stateMachines.get(stateMachineArn);
+    if (hit !== undefined && hit.until > now) return hit.record;
+    const record = await this.store.getStateMachine(stateMachineArn);
+    if (record === undefined) this.stateMachines.delete(stateMachineArn);
+    else this.stateMachines.set(stateMachineArn, { record, until: now + this.activityTtlMs });
+    if (this.stateMachines.size > HOT_EXECUTIONS) this.stateMachines.clear();
+    return record;
+  }
+
+  stateMachineChanged(stateMachineArn: string): void {
+    this.stateMachines.delete(stateMachineArn);
   }
 
   /**

@@ -25,7 +25,7 @@ import { describeRevision } from './state-machines.js';
 
 export const StartExecution: Operation = async (service, input) => {
   const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
-  const stateMachine = await service.store.getStateMachine(smArn);
+  const stateMachine = await service.runtime.stateMachine(smArn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
   if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, stateMachine, input);
   const name = input.optionalString('name') ?? randomUUID();

@@ -141,12 +141,14 @@ export const UpdateStateMachine: Operation = async (service, input) => {
   ) {
     throw stateMachineDoesNotExist(sm.stateMachineArn);
   }
+  service.runtime.stateMachineChanged(sm.stateMachineArn);
   return { updateDate: new Date(now), revisionId };
 };
 
 export const DeleteStateMachine: Operation = async (service, input) => {
   const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
   await service.store.deleteStateMachine(arn);
+  service.runtime.stateMachineChanged(arn);
   return {};
 };
 
