@@ -7,16 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Json } from '../src/json.js';
-import {
-  ACTIVITY_ARN,
-  entered,
-  exited,
-  rejected,
-  scheduled,
-  start,
-  started,
-  succeeded,
-} from './harness.js';
+import { ACTIVITY_ARN, entered, exited, rejected, scheduled, start, started, succeeded } from './harness.js';
 
 const pass = (name: string, fields: Record<string, unknown> = {}): object => ({
   StartAt: name,
@@ -312,7 +303,11 @@ describe('Parallel: failure', () => {
     ]);
     assert.equal(h.status, 'RUNNING');
     const effects = result.effects.map((e) =>
-      e.kind === 'deleteActivityTask' ? `${e.kind} ${e.token}` : e.kind === 'deleteTimer' ? `${e.kind} ${e.timerId}` : e.kind,
+      e.kind === 'deleteActivityTask'
+        ? `${e.kind} ${e.token}`
+        : e.kind === 'deleteTimer'
+          ? `${e.kind} ${e.timerId}`
+          : e.kind,
     );
     assert.ok(effects.includes(`deleteActivityTask ${tokenA}`), 'the other branch’s task is deleted');
     assert.ok(effects.includes(`deleteActivityTask ${tokenB}`), 'the failed task is closed');

@@ -302,10 +302,18 @@ export function prefixed(state: string, enteredAt: number, cause: string): strin
 }
 
 /** A …StateExited's details with `assignedVariables` (each value as JSON text). */
-export function exitedAssigning(name: string, output: Json, assigned: Record<string, Json>): Record<string, Json> {
+export function exitedAssigning(
+  name: string,
+  output: Json,
+  assigned: Record<string, Json>,
+): Record<string, Json> {
   const texts: Record<string, Json> = {};
   for (const [key, value] of Object.entries(assigned)) texts[key] = text(value);
-  return { ...exited(name, output), assignedVariables: texts, assignedVariablesDetails: { truncated: false } };
+  return {
+    ...exited(name, output),
+    assignedVariables: texts,
+    assignedVariablesDetails: { truncated: false },
+  };
 }
 
 /** An EvaluationFailed's details: a JSONata failure, with the field's location when AWS gives one. */
