@@ -24,46 +24,6 @@ if (process.env.BENCH_SQLITE_PRAGMAS && server.store.db !== undefined) {
   for (const pragma of process.env.BENCH_SQLITE_PRAGMAS.split(';')) server.store.db.pragma(pragma);
 }
 
-// Experiment only (see README): BENCH_GROUP_COMMIT=1 batches the transitions that arrive in one
-// event-loop turn into one SQLite transaction (each inside its own savepoint, so one failing
-// rolls back only itself), and answers each caller after that transaction committed. This
-// measures what group commit in the store would be worth; it is not how the store works.
-if (process.env.BENCH_GROUP_COMMIT === '1' && server.store.db !== undefined) {
-  const store = server.store;
-  const pending = [];
-  let scheduled = false;
-  const flush = store.db.transaction((items) => {
-    for (const item of items) {
-      try {
-        item.result = item.work();
-      } catch (error) {
-        item.error = error;
-      }
-    }
-  });
-  const enqueue = (work) =>
-    new Promise((resolve, reject) => {
-      pending.push({ work, resolve, reject });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(() => {
-          scheduled = false;
-          const items = pending.splice(0);
-          try {
-            flush(items);
-          } catch (error) {
-            for (const item of items) item.reject(error);
-            return;
-          }
-          for (const item of items)
-            item.error !== undefined ? item.reject(item.error) : item.resolve(item.result);
-        });
-      }
-    });
-  store.commitTransition = (commit) => enqueue(() => store.applyCommit(commit));
-  store.createExecution = (execution, first) => enqueue(() => store.createExecutionTx(execution, first));
-}
-
 /** name -> { calls, ms } */
 const trace = new Map();
 if (process.env.BENCH_TRACE === '1') {
