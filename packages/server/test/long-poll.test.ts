@@ -266,6 +266,80 @@ describe('GetActivityTask long polling', () => {
     }
   });
 
+  test('a task queued while a poller waits is started in the commit that schedules it', async () => {
+    const activityArn = await createActivity(longClient);
+    const machineArn = await createMachine(longClient, {
+      StartAt: 'First',
+      States: {
+        First: { Type: 'Task', Resource: activityArn, Next: 'Second' },
+        Second: { Type: 'Task', Resource: activityArn, End: true },
+      },
+    });
+    // Counts this execution's commits after its creation (ActivityStarted would be one each).
+    const commits: string[] = [];
+    const store = long.store;
+    const commitTransition = store.commitTransition.bind(store);
+    store.commitTransition = async (commit) => {
+      commits.push(commit.events.map((event) => event.type).join(','));
+      return commitTransition(commit);
+    };
+    try {
+      const firstPoll = poll(longClient, activityArn, { workerName: 'one' });
+      await pollersWaiting(long, activityArn, 1);
+      const executionArn = await start(longClient, machineArn, { n: 1 });
+      const first = await firstPoll;
+      assert.ok(first !== undefined);
+      assert.equal(first.input, '{"n":1}');
+      // StartExecution's commit (ActivityScheduled) and the hand-over (ActivityStarted): one.
+      assert.deepEqual(types(await history(longClient, executionArn)), [
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'ActivityScheduled',
+        'ActivityStarted',
+      ]);
+      // Through SendTaskSuccess (deliver): the next task goes to the poller waiting by then.
+      const secondPoll = poll(longClient, activityArn, { workerName: 'two' });
+      await pollersWaiting(long, activityArn, 1);
+      await longClient.send(new SendTaskSuccessCommand({ taskToken: first.taskToken, output: '{"n":2}' }));
+      const second = await secondPoll;
+      assert.ok(second !== undefined);
+      assert.equal(second.input, '{"n":2}');
+      await longClient.send(new SendTaskSuccessCommand({ taskToken: second.taskToken, output: '{}' }));
+      assert.equal((await waitForEnd(longClient, executionArn)).status, 'SUCCEEDED');
+
+      const events = await history(longClient, executionArn);
+      assertWellFormed(events);
+      assert.deepEqual(
+        events.map((event) => [event.id, event.type, event.previousEventId]),
+        [
+          [1, 'ExecutionStarted', 0],
+          [2, 'TaskStateEntered', 0],
+          [3, 'ActivityScheduled', 2],
+          [4, 'ActivityStarted', 3],
+          [5, 'ActivitySucceeded', 4],
+          [6, 'TaskStateExited', 5],
+          [7, 'TaskStateEntered', 6],
+          [8, 'ActivityScheduled', 7],
+          [9, 'ActivityStarted', 8],
+          [10, 'ActivitySucceeded', 9],
+          [11, 'TaskStateExited', 10],
+          [12, 'ExecutionSucceeded', 11],
+        ],
+      );
+      assert.deepEqual(
+        events.filter((event) => event.type === 'ActivityStarted').map((e) => e.activityStartedEventDetails),
+        [{ workerName: 'one' }, { workerName: 'two' }],
+      );
+      // No commit of its own for either ActivityStarted.
+      assert.deepEqual(commits, [
+        'ActivitySucceeded,TaskStateExited,TaskStateEntered,ActivityScheduled,ActivityStarted',
+        'ActivitySucceeded,TaskStateExited,ExecutionSucceeded',
+      ]);
+    } finally {
+      store.commitTransition = commitTransition;
+    }
+  });
+
   test('workerName shows in ActivityStarted; without one the details are empty', async () => {
     const activityArn = await createActivity(longClient);
     const machineArn = await createMachine(longClient, taskMachine(activityArn));

@@ -25,6 +25,18 @@ export interface HandedTask {
   input: string;
 }
 
+/**
+ * A free poller held for a task that a transition is about to queue: the runtime starts the task
+ * in that transition's own commit, then delivers it, or cancels (the poller waits on).
+ */
+export interface Reservation {
+  readonly workerName: string | undefined;
+  /** The commit that started the task has landed: answer the poller with it. */
+  deliver(task: HandedTask): void;
+  /** The task was not started for this poller: it is free again. */
+  cancel(): void;
+}
+
 /** Commits ActivityStarted for the task; false when the task is no longer there to start. */
 export type StartTask = (task: ActivityTaskRecord, workerName: string | undefined) => Promise<boolean>;
 
@@ -125,6 +137,39 @@ export class ActivityDispatcher {
       // started, or by another process.
       this.pump(request.activityArn, true);
     });
+  }
+
+  /**
+   * Holds the oldest free poller for a task the caller is about to queue and start in the same
+   * commit (ActivityScheduled and ActivityStarted in one store transaction, not two). None when
+   * tasks known here, or perhaps in the store, are older: those go first. Like a hand-over, a
+   * held poller is not answered empty by its hold time or a shutdown until the reservation ends.
+   */
+  reserve(activityArn: string): Reservation | undefined {
+    if (this.closed || this.unknown.has(activityArn)) return undefined;
+    if ((this.known.get(activityArn)?.length ?? 0) > 0) return undefined;
+    const waiter = this.nextFreeWaiter(activityArn);
+    if (waiter === undefined) return undefined;
+    waiter.claimed = true;
+    let ended = false;
+    return {
+      workerName: waiter.request.workerName,
+      deliver: (task) => {
+        if (ended) return;
+        ended = true;
+        waiter.claimed = false;
+        // A waiter whose connection closed during the commit has lost the token (see handOver).
+        this.finish(waiter, task);
+      },
+      cancel: () => {
+        if (ended) return;
+        ended = true;
+        waiter.claimed = false;
+        if (waiter.expired) this.finish(waiter, undefined);
+        // Tasks offered meanwhile passed this poller by.
+        else this.pump(activityArn, false);
+      },
+    };
   }
 
   /** A commit queued this task: hand it to a waiting poller, or keep it for the next one. */

@@ -26,7 +26,7 @@ import type {
   TransitionCommit,
 } from '../store/types.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
-import type { HandedTask, PollRequest, WaitingPoller } from './activity-dispatcher.js';
+import type { HandedTask, PollRequest, Reservation, WaitingPoller } from './activity-dispatcher.js';
 import { DefinitionCache } from './definitions.js';
 import type { LoadedDefinition } from './definitions.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -231,15 +231,29 @@ export class Runtime {
           record.mapRunIndex = link.mapRunIndex;
         }
         const snapshot = this.snapshot(record, revision, input.value);
-        const result = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
-        if (!result.ok) throw new Error(`StartExecution was rejected: ${result.rejection}`);
-        const { commit, mapRuns } = toCommit(record, result);
-        const outcome = await this.store.createExecution(record, commit);
-        if (!outcome.created) return { created: false, execution: outcome.existing };
-        const execution = applyPatch(record, commit);
-        this.remember(execution, [], commit, input.value);
-        this.afterCommit(commit, execution, mapRuns, revision);
-        return { created: true, execution };
+        const first = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
+        if (!first.ok) throw new Error(`StartExecution was rejected: ${first.rejection}`);
+        const { result, handed } = await this.startForWaiters(
+          loaded,
+          revision,
+          record,
+          input.value,
+          [],
+          first,
+        );
+        let committed = false;
+        try {
+          const { commit, mapRuns } = toCommit(record, result);
+          const outcome = await this.store.createExecution(record, commit);
+          if (!outcome.created) return { created: false, execution: outcome.existing };
+          committed = true;
+          const execution = applyPatch(record, commit);
+          this.remember(execution, [], commit, input.value);
+          this.afterCommit(commit, execution, mapRuns, revision);
+          return { created: true, execution };
+        } finally {
+          if (handed !== undefined) settle(handed, committed);
+        }
       }),
     );
   }
@@ -258,26 +272,84 @@ export class Runtime {
       const revision = await this.revision(record);
       const loaded = this.definitions.load(revision.revisionKey, revision.definition);
       const snapshot = this.snapshot(record, revision, input);
-      const result = await this.compute(loaded, snapshot, threads, event, this.now());
-      if (!result.ok) {
+      const first = await this.compute(loaded, snapshot, threads, event, this.now());
+      if (!first.ok) {
         // Another node may have moved the execution on: a refusal is only final on fresh state.
         if (cached !== undefined) {
           this.hot.delete(executionArn);
           continue;
         }
-        return { kind: 'rejected', rejection: result.rejection, execution: record };
+        return { kind: 'rejected', rejection: first.rejection, execution: record };
       }
-      const { commit, mapRuns } = toCommit(record, result);
-      if (isEmpty(commit, record) && mapRuns.length === 0) return { kind: 'applied', execution: record };
-      if (await this.store.commitTransition(commit)) {
-        const execution = applyPatch(record, commit);
-        this.remember(execution, threads, commit, input);
-        this.afterCommit(commit, execution, mapRuns, revision);
-        return { kind: 'applied', execution };
+      const { result, handed } = await this.startForWaiters(loaded, revision, record, input, threads, first);
+      let committed = false;
+      try {
+        const { commit, mapRuns } = toCommit(record, result);
+        if (isEmpty(commit, record) && mapRuns.length === 0) return { kind: 'applied', execution: record };
+        if (await this.store.commitTransition(commit)) {
+          committed = true;
+          const execution = applyPatch(record, commit);
+          this.remember(execution, threads, commit, input);
+          this.afterCommit(commit, execution, mapRuns, revision);
+          return { kind: 'applied', execution };
+        }
+      } finally {
+        if (handed !== undefined) settle(handed, committed);
       }
       this.hot.delete(executionArn);
     }
     throw new Error(`execution ${executionArn}: too many concurrent transitions`);
+  }
+
+  /**
+   * When the transition queues an activity task and a poll for that activity waits on this
+   * node, starts the task in the same commit: ActivityStarted is computed on top of the result
+   * and both are written at once (one store transaction per round trip fewer). The held pollers
+   * get their tasks once the commit lands, or go back to waiting if it does not (`settle`). A
+   * refusal from the engine leaves the task queued, for the usual hand-over.
+   */
+  private async startForWaiters(
+    loaded: LoadedDefinition,
+    revision: StateMachineRevision,
+    record: ExecutionRecord,
+    input: Json,
+    threads: readonly ThreadRecord[],
+    first: Applied,
+  ): Promise<{ result: Applied; handed: HeldTask[] | undefined }> {
+    let result = first;
+    let handed: HeldTask[] | undefined;
+    try {
+      for (const effect of first.effects) {
+        if (effect.kind !== 'putActivityTask' || effect.task.status !== 'queued') continue;
+        const task = effect.task;
+        const reservation = this.dispatcher.reserve(task.activityArn);
+        if (reservation === undefined) continue;
+        const snapshot = this.snapshot(record, revision, input);
+        snapshot.status = result.execution.status;
+        snapshot.nextEventId = result.execution.nextEventId;
+        const event: EngineEvent =
+          reservation.workerName !== undefined
+            ? { type: 'ActivityStarted', token: task.token, workerName: reservation.workerName }
+            : { type: 'ActivityStarted', token: task.token };
+        let next: TransitionResult;
+        try {
+          next = await this.compute(loaded, snapshot, threadsAfter(threads, result), event, this.now());
+        } catch (error) {
+          reservation.cancel();
+          throw error;
+        }
+        if (!next.ok) {
+          reservation.cancel();
+          continue;
+        }
+        result = mergeResults(result, next);
+        (handed ??= []).push({ reservation, task: { taskToken: task.token, input: task.input } });
+      }
+    } catch (error) {
+      if (handed !== undefined) settle(handed, false);
+      throw error;
+    }
+    return { result, handed };
   }
 
   private async loadExecution(executionArn: string): Promise<HotExecution | undefined> {
@@ -468,6 +540,54 @@ export class Runtime {
 }
 
 type MapRunAction = Extract<Effect, { kind: 'startMapRun' | 'abortMapRun' }>;
+type Applied = Extract<TransitionResult, { ok: true }>;
+
+/** A poller held for a task that the pending commit starts. */
+interface HeldTask {
+  reservation: Reservation;
+  task: HandedTask;
+}
+
+/** Answers the held pollers once the commit has landed; frees them when it has not. */
+function settle(handed: HeldTask[], committed: boolean): void {
+  for (const { reservation, task } of handed) {
+    if (committed) reservation.deliver(task);
+    else reservation.cancel();
+  }
+}
+
+/** The execution's threads once `result` is applied (deletes first, then puts, as stores do). */
+function threadsAfter(threads: readonly ThreadRecord[], result: Applied): ThreadRecord[] {
+  const next = new Map(threads.map((thread) => [thread.id, thread]));
+  for (const id of result.threadsDeleted) next.delete(id);
+  for (const thread of result.threadsPut) next.set(thread.id, thread);
+  return [...next.values()];
+}
+
+/**
+ * Two transitions, the second computed on the first's result, as one: events in order, the
+ * second's execution patch, thread writes netted; effects in order (toCommit nets them by key).
+ */
+function mergeResults(first: Applied, second: Applied): Applied {
+  const put = new Map(first.threadsPut.map((thread) => [thread.id, thread]));
+  const deleted = new Set(first.threadsDeleted);
+  for (const id of second.threadsDeleted) {
+    put.delete(id);
+    deleted.add(id);
+  }
+  for (const thread of second.threadsPut) {
+    put.set(thread.id, thread);
+    deleted.delete(thread.id);
+  }
+  return {
+    ok: true,
+    execution: second.execution,
+    threadsPut: [...put.values()],
+    threadsDeleted: [...deleted],
+    events: [...first.events, ...second.events],
+    effects: [...first.effects, ...second.effects],
+  };
+}
 
 /**
  * The store's part of a transition, with net effects (a record put and deleted in the same
