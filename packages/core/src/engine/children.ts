@@ -113,16 +113,31 @@ export function noteChildProgress(step: Step, threadId: string): void {
   step.putThread(parent);
 }
 
-export function childEnded(step: Step, parentId: string, index: number): void {
+/**
+ * A child that ended, with its parent and the parent's counters, updated for a child that is
+ * no longer active; undefined when the parent no longer waits for it.
+ */
+function endedChild(
+  step: Step,
+  parentId: string,
+  index: number,
+): { child: Readonly<ThreadRecord>; parent: ThreadRecord; wait: ChildrenWait; state: Container } | undefined {
   const child = step.doneChild(parentId, index);
   const parent = child === undefined ? undefined : step.thread(parentId);
   const wait = waitOf(parent);
-  if (child === undefined || parent === undefined || wait === undefined) return;
+  if (child === undefined || parent === undefined || wait === undefined) return undefined;
   const state = containerOf(step, parent);
   wait.active--;
-  wait.succeeded++;
   // Parallel branches all follow ParallelStateStarted; Map iterations chain one after another.
   if (state.Type === 'Map') wait.chainEventId = child.lastEventId;
+  return { child, parent, wait, state };
+}
+
+export function childEnded(step: Step, parentId: string, index: number): void {
+  const ended = endedChild(step, parentId, index);
+  if (ended === undefined) return;
+  const { child, parent, wait, state } = ended;
+  wait.succeeded++;
   wait.closeEventId =
     state.Type === 'Map'
       ? step.emit('MapIterationSucceeded', child.lastEventId, {
@@ -145,14 +160,10 @@ function tolerates(wait: ChildrenWait): boolean {
 }
 
 export function childFailed(step: Step, parentId: string, index: number, failure: Failure): void {
-  const child = step.doneChild(parentId, index);
-  const parent = child === undefined ? undefined : step.thread(parentId);
-  const wait = waitOf(parent);
-  if (child === undefined || parent === undefined || wait === undefined) return;
-  const state = containerOf(step, parent);
-  wait.active--;
+  const ended = endedChild(step, parentId, index);
+  if (ended === undefined) return;
+  const { child, parent, wait, state } = ended;
   wait.failed++;
-  if (state.Type === 'Map') wait.chainEventId = child.lastEventId;
   if (state.Type === 'Map') {
     const failedId = step.emit('MapIterationFailed', child.lastEventId, {
       index: child.index ?? 0,

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { decodeToken, encodeToken, isDateArnCursor } from '../pagination.js';
 import type { ServiceContext } from './context.js';
-import { renderEvent } from './executions.js';
+import { executionListItem, renderEvent } from './executions.js';
 
 export const CONSOLE_TARGET_PREFIX = 'StepwiseConsole';
 
@@ -91,14 +91,7 @@ const ListExecutions: ConsoleOperation = async (service, body) => {
     ...(after !== undefined ? { after } : {}),
   });
   return {
-    executions: page.items.map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: new Date(e.startDate),
-      ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
-    })),
+    executions: page.items.map(executionListItem),
     ...(page.next !== undefined ? { nextToken: encodeToken(query, page.next) } : {}),
   };
 };

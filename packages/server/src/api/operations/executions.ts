@@ -109,6 +109,20 @@ async function executionSource(service: ServiceContext, input: Input): Promise<E
   return { stateMachineArn: smArn };
 }
 
+/** An execution as ListExecutions (and the console's search) lists it. */
+export function executionListItem(e: ExecutionRecord): Record<string, unknown> {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: new Date(e.startDate),
+    ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
+    ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
+    redriveCount: e.redriveCount,
+  };
+}
+
 export const ListExecutions: Operation = async (service, input) => {
   const source = await executionSource(service, input);
   const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
@@ -119,16 +133,7 @@ export const ListExecutions: Operation = async (service, input) => {
     { limit: pageSize(input.optionalNumber('maxResults')), ...(after !== undefined ? { after } : {}) },
   );
   return {
-    executions: page.items.map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: new Date(e.startDate),
-      ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
-      ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
-      redriveCount: e.redriveCount,
-    })),
+    executions: page.items.map(executionListItem),
     ...(page.next !== undefined ? { nextToken: encodeToken(query, page.next) } : {}),
   };
 };
