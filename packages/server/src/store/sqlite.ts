@@ -239,7 +239,10 @@ export class SqliteStore implements Store {
     // an fsync: ~12 ms here). Measured on the activity round-trip bench: 4,000 pages saved ~3% of
     // server CPU but stalled longer, hand-over p99 1.85× → 2.3× the ceiling's; a checkpointing
     // worker thread with its own connection stalled the writer's WAL appends during its fsyncs
-    // (server CPU fell to ~70%, throughput by a third).
+    // (server CPU fell to ~70%, throughput by a third). Moving the whole connection to a worker
+    // thread (each turn's calls as one message, answers likewise) was measured too: round trips/s
+    // fell from 52% to 35% of the ceiling's and hand-over p99 rose to 2.3×; on two cores shared
+    // with the load generator, every hop waits for the other thread to be scheduled.
     // No FOREIGN KEY clauses: the store's own transactions keep rows consistent, and checks would
     // cost a lookup per inserted history event on the hot path.
     migrate(db);
