@@ -11,6 +11,7 @@ import { validateDefinition } from '../src/asl/validate.js';
 import { transition } from '../src/engine/transition.js';
 import type { EngineLimits } from '../src/engine/step.js';
 import type {
+  IntegrationCall,
   MapRunStart,
   ActivityTaskRecord,
   EngineEnvironment,
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   limits?: EngineLimits;
   /** Epoch ms of StartExecution; default START. */
   now?: number;
+  /** The mock test case the execution runs with. */
+  testCase?: string;
 }
 
 /** The definition as the engine gets it: validated first, so a test cannot run an invalid one. */
@@ -92,6 +95,7 @@ export class Harness {
       nextEventId: 1,
       redriveCount: 0,
     };
+    if (options.testCase !== undefined) this.execution.testCase = options.testCase;
   }
 
   /** The environment the next transition gets: a fresh, deterministic nonce. */
@@ -118,6 +122,10 @@ export class Harness {
   /** Map Runs the engine asked the runtime to start or abort (Distributed Map). */
   readonly mapRunsStarted: MapRunStart[] = [];
   readonly mapRunsAborted: string[] = [];
+  /** Integration calls the engine asked the runtime to make, in order. */
+  readonly calls: IntegrationCall[] = [];
+  /** Nested executions the engine asked the runtime to stop. */
+  readonly childrenStopped: string[] = [];
 
   private apply(result: Extract<TransitionResult, { ok: true }>): void {
     result.events.forEach((event, i) => {
@@ -147,6 +155,12 @@ export class Harness {
           break;
         case 'abortMapRun':
           this.mapRunsAborted.push(effect.mapRunArn);
+          break;
+        case 'runIntegration':
+          this.calls.push(effect.call);
+          break;
+        case 'stopChildExecution':
+          this.childrenStopped.push(effect.executionArn);
           break;
         default: {
           const never: never = effect;
@@ -185,6 +199,13 @@ export class Harness {
     extra: { outputs?: Json[]; error?: string | null; cause?: string | null } = {},
   ): TransitionResult {
     return this.deliver({ type: 'MapRunEnded', mapRunArn, status, ...extra });
+  }
+
+  /** The last integration call the engine asked for. */
+  lastCall(): IntegrationCall {
+    const call = this.calls[this.calls.length - 1];
+    assert.ok(call !== undefined, 'an integration call was asked for');
+    return call;
   }
 
   heartbeat(token: string): TransitionResult {

@@ -15,6 +15,9 @@ import { MemoryStore } from './store/memory.js';
 import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
+import type { MockSource } from './runtime/mocks.js';
+import type { IntegrationHost } from './runtime/integrations.js';
+import { startNestedExecution } from './api/operations/executions.js';
 
 export interface ServerOptions {
   host?: string;
@@ -33,6 +36,8 @@ export interface ServerOptions {
   limits?: EngineLimits;
   /** Where the built console is served from on GET; `null` serves none (405 as before). */
   consoleDir?: string | null;
+  /** Mocked service integrations (Step Functions Local's mock config), for test cases. */
+  mocks?: MockSource;
 }
 
 export interface StepwiseServer {
@@ -64,6 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
     store,
     ...(options.pollHoldMs !== undefined ? { pollHoldMs: options.pollHoldMs } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.mocks !== undefined ? { mocks: options.mocks } : {}),
   });
   // Express executions run on the same engine but are kept only in memory: AWS keeps no
   // history for them either (it goes to CloudWatch Logs), and they last at most five minutes.
@@ -71,6 +77,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
   const express = new Runtime({
     store: expressStore,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.mocks !== undefined ? { mocks: options.mocks } : {}),
   });
   const service = {
     store,
@@ -82,7 +89,21 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
       account: options.account ?? DEFAULTS.account,
     },
     now: Date.now,
+    ...(options.mocks !== undefined ? { mocks: options.mocks } : {}),
   };
+  // A nested execution, its parent and their tasks may run on either runtime (EXPRESS ones in
+  // memory): integration calls reach every execution through here.
+  const runtimeOf = (executionArn: string): Runtime =>
+    executionArn.includes(':express:') ? express : runtime;
+  const integrations: IntegrationHost = {
+    deliver: async (executionArn, event) => ({
+      kind: (await runtimeOf(executionArn).deliver(executionArn, event)).kind,
+    }),
+    execution: (executionArn) => runtimeOf(executionArn).store.getExecution(executionArn),
+    startNested: (request) => startNestedExecution(service, request),
+  };
+  runtime.integrations.connect(integrations);
+  express.integrations.connect(integrations);
   const operations = createOperations(service);
   const handler = createApiHandler(operations, {
     extensions: [{ targetPrefix: CONSOLE_TARGET_PREFIX, operations: createConsoleOperations(service) }],

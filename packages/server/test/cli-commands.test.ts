@@ -307,5 +307,6 @@ test('--help on every command, with examples', async () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Examples:\n {2}\$ stepwise /);
   }
-  assert.match(results[2]?.stdout ?? '', /other integrations are not supported yet/);
+  assert.match(results[2]?.stdout ?? '', /a service integration that is not mocked cannot run here/);
+  assert.match(results[1]?.stdout ?? '', /--mock-config <file>/);
 });

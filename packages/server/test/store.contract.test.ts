@@ -395,6 +395,34 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.equal(await store.getExecution(`${execution.executionArn}-missing`), undefined);
       }));
 
+    void it('keeps the mock test case of an execution and the token of the Task that started it', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution: ExecutionRecord = {
+          ...executionRecord(m, 'nested', 5000),
+          testCase: 'HappyPath',
+          parentTaskToken: 'sw1.parent-token',
+        };
+        await startExecution(store, execution);
+        const closed = {
+          ...emptyCommit(execution.executionArn, 1, 3),
+          execution: { status: 'SUCCEEDED' as const, nextEventId: 3, output: '{}', stopDate: 6000 },
+          events: [event(2, 'ExecutionSucceeded')],
+          threadsDeleted: ['root'],
+        };
+        assert.equal(await store.commitTransition(closed), true);
+        const stored = await store.getExecution(execution.executionArn);
+        assert.equal(stored?.testCase, 'HappyPath');
+        assert.equal(stored?.parentTaskToken, 'sw1.parent-token');
+        const listed = await store.listExecutions({ stateMachineArn: m.stateMachineArn }, { limit: 10 });
+        assert.equal(listed.items[0]?.parentTaskToken, 'sw1.parent-token');
+        const plain = executionRecord(m, 'plain', 7000);
+        await startExecution(store, plain);
+        const got = await store.getExecution(plain.executionArn);
+        assert.equal(got !== undefined && 'testCase' in got, false);
+        assert.equal(got !== undefined && 'parentTaskToken' in got, false);
+      }));
+
     void it('applies a transition atomically and refuses a stale version without writing anything', () =>
       withStore(async (store) => {
         const m = machineRecord('m', 1);
@@ -1481,8 +1509,9 @@ void describe('sqlite store durability', () => {
         assert.equal((await store.getHistory({ executionArn, reverse: false, limit: 10 })).length, 1);
 
         // The new tables and columns work on the upgraded file.
-        const parent = executionRecord(machineRecord('old', 5), 'parent', 30);
+        const parent = { ...executionRecord(machineRecord('old', 5), 'parent', 30), testCase: 'T' };
         await startExecution(store, parent);
+        assert.equal((await store.getExecution(parent.executionArn))?.testCase, 'T');
         const run = mapRunRecord(parent, 'Map', 40, 1);
         await store.createMapRun(run, ['{"i":0}']);
         await startExecution(store, childRecord(run, 0, 50));
@@ -1495,7 +1524,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 4);
+        assert.equal(sqliteMigrations.length, 5);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()

@@ -4,7 +4,7 @@
  * nothing external (Pass, Choice, Succeed, Fail, an elapsed Wait, whole Map iterations of
  * those) advance inside one transition until every thread blocks or the execution ends.
  */
-import type { State } from '../asl/definition.js';
+import type { State, TaskState } from '../asl/definition.js';
 import { assertNever } from '../asl/definition.js';
 import type { ThreadRecord } from './types.js';
 import type { Step, Work } from './step.js';
@@ -14,6 +14,8 @@ import { NOT_TRUNCATED, STATE_ENTERED } from './history.js';
 import { childEnded, childFailed, launchChild, noteChildProgress } from './children.js';
 import { runPass } from './states/pass.js';
 import { runTask } from './states/task.js';
+import { scheduleIntegration } from './states/integration.js';
+import { parseTaskResource } from './resources.js';
 import { runChoice } from './states/choice.js';
 import { runWait } from './states/wait.js';
 import { runSucceed } from './states/succeed.js';
@@ -89,7 +91,7 @@ function runState(step: Step, thread: ThreadRecord, state: State): Next {
     case 'Pass':
       return runPass(step, thread, state);
     case 'Task':
-      return runTask(step, thread, state);
+      return runTaskState(step, thread, state);
     case 'Choice':
       return runChoice(step, thread, state);
     case 'Wait':
@@ -107,13 +109,21 @@ function runState(step: Step, thread: ThreadRecord, state: State): Next {
   }
 }
 
+/** An activity, or a service integration or Lambda function the runtime calls. */
+function runTaskState(step: Step, thread: ThreadRecord, state: TaskState): Next {
+  const resource = parseTaskResource(state.Resource);
+  return resource === undefined || resource.kind === 'activity'
+    ? runTask(step, thread, state)
+    : scheduleIntegration(step, thread, state, resource);
+}
+
 /** A retry re-runs a state's work without entering it again (no new …StateEntered). */
 export function rerunWork(step: Step, thread: ThreadRecord, state: State): void {
   thread.wait = null;
   const next = guarded(step, thread, state, () => {
     switch (state.Type) {
       case 'Task':
-        return runTask(step, thread, state);
+        return runTaskState(step, thread, state);
       case 'Parallel':
         return runParallel(step, thread, state);
       case 'Map':

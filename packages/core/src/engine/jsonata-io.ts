@@ -37,8 +37,9 @@ export function statesBinding(
   step: Step,
   thread: ThreadRecord,
   extra: { result?: Json; errorOutput?: Json } = {},
+  context: { taskToken?: string } = {},
 ): StatesBinding {
-  return { input: thread.input, context: step.ioEnv(thread).context(), ...extra };
+  return { input: thread.input, context: step.ioEnv(thread, context).context(), ...extra };
 }
 
 function jsonataEnv(step: Step, thread: ThreadRecord, states: StatesBinding): JsonataEnv {

@@ -25,6 +25,7 @@ import { buildContext } from './context.js';
 import type { IoEnv } from './io.js';
 import { detailsMemberFor } from './history.js';
 import { encodeTaskToken } from './tokens.js';
+import { guardTimerId, stopsChild } from './integration-wait.js';
 
 export interface EngineLimits {
   /** History events an execution may have; reaching it fails the execution (AWS: 25,000). */
@@ -347,6 +348,14 @@ export class Step {
       case 'mapRun':
         this.effects.push({ kind: 'abortMapRun', mapRunArn: wait.mapRunArn });
         return;
+      case 'integration': {
+        if (wait.guarded) this.deleteTimer(guardTimerId(wait.token));
+        this.deleteTimer(wait.timeoutTimerId);
+        this.deleteTimer(wait.heartbeatTimerId);
+        const child = stopsChild(wait);
+        if (child !== undefined) this.effects.push({ kind: 'stopChildExecution', executionArn: child });
+        return;
+      }
       case 'wait':
       case 'retry':
         this.deleteTimer(wait.timerId);

@@ -5,7 +5,7 @@
  */
 import type { State, StateMachineDefinition } from '../asl/definition.js';
 import type { Diagnostic } from '../asl/validate.js';
-import { isActivityArn } from './states/task.js';
+import { parseTaskResource } from './resources.js';
 
 const CODE = 'UNSUPPORTED_FEATURE';
 
@@ -44,7 +44,11 @@ export function unsupportedFeatures(definition: StateMachineDefinition): Diagnos
           break;
         }
         case 'Task':
-          if (!isActivityArn(state.Resource)) report(`the resource ${state.Resource}`, `${at}/Resource`);
+          // Activities, service integrations and Lambda functions; anything else (an SNS topic
+          // ARN, a typo) names nothing this engine can call.
+          if (parseTaskResource(state.Resource) === undefined) {
+            report(`the resource ${state.Resource}`, `${at}/Resource`);
+          }
           break;
         case 'Pass':
         case 'Choice':

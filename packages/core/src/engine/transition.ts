@@ -8,6 +8,7 @@ import { StatesErrorName } from '../asl/errors.js';
 import type {
   ActivityWait,
   EngineEnvironment,
+  IntegrationWait,
   EngineEvent,
   ExecutionSnapshot,
   ThreadRecord,
@@ -28,6 +29,17 @@ import {
   onTaskTimedOut,
 } from './states/task.js';
 import { completeWait } from './states/wait.js';
+import {
+  awaitsChild,
+  onChildExecutionEnded,
+  onGuardFired,
+  onIntegrationFailed,
+  onIntegrationHeartbeat,
+  onIntegrationSubmitted,
+  onIntegrationSucceeded,
+  onIntegrationTimedOut,
+} from './states/integration.js';
+import { answersCallbacks, guardTimerId } from './integration-wait.js';
 import { onMapRunEnded } from './states/map.js';
 
 export const ROOT_THREAD = 'root';
@@ -77,6 +89,29 @@ function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
       const found = step.running ? waitingOn(step, event.token) : undefined;
       if (found === undefined) return { ok: false, rejection: 'TaskTimedOut' };
       const { thread, wait, state } = found;
+      if (wait.kind === 'integration') {
+        // Only a `.waitForTaskToken` task is answered through the API.
+        if (event.type === 'ActivityStarted' || !answersCallbacks(wait)) {
+          return { ok: false, rejection: 'TaskTimedOut' };
+        }
+        if (event.type === 'TaskHeartbeat') onIntegrationHeartbeat(step, thread, wait);
+        else if (event.type === 'TaskSucceeded') {
+          advance(
+            step,
+            thread,
+            guarded(step, thread, state, () =>
+              onIntegrationSucceeded(step, thread, state, wait, event.output),
+            ),
+          );
+        } else {
+          advance(
+            step,
+            thread,
+            guarded(step, thread, state, () => onIntegrationFailed(step, thread, state, wait, event)),
+          );
+        }
+        return undefined;
+      }
       if (event.type === 'ActivityStarted') {
         if (wait.started) return { ok: false, rejection: 'TaskTimedOut' };
         onActivityStarted(step, thread, wait, event.workerName);
@@ -94,6 +129,52 @@ function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
           thread,
           guarded(step, thread, state, () => onTaskFailed(step, thread, state, wait, event)),
         );
+      }
+      return undefined;
+    }
+    case 'IntegrationSubmitted':
+    case 'IntegrationSucceeded':
+    case 'IntegrationFailed':
+    case 'ChildExecutionEnded': {
+      const found = step.running ? waitingOn(step, event.token) : undefined;
+      // The task is gone (it timed out, the execution ended): the runtime may have to undo the call.
+      if (found?.wait.kind !== 'integration') return { ok: false, rejection: 'TaskTimedOut' };
+      const { thread, state } = found;
+      const wait = found.wait;
+      switch (event.type) {
+        case 'IntegrationSubmitted':
+          onIntegrationSubmitted(step, thread, wait, event.output, event.childExecutionArn);
+          break;
+        case 'IntegrationSucceeded':
+          advance(
+            step,
+            thread,
+            guarded(step, thread, state, () =>
+              onIntegrationSucceeded(step, thread, state, wait, event.output),
+            ),
+          );
+          break;
+        case 'IntegrationFailed':
+          advance(
+            step,
+            thread,
+            guarded(step, thread, state, () =>
+              onIntegrationFailed(step, thread, state, wait, event, event.notStarted === true),
+            ),
+          );
+          break;
+        case 'ChildExecutionEnded':
+          if (!awaitsChild(wait, event.child)) break;
+          advance(
+            step,
+            thread,
+            guarded(step, thread, state, () => onChildExecutionEnded(step, thread, state, wait, event.child)),
+          );
+          break;
+        default: {
+          const never: never = event;
+          throw new Error(`unknown integration event ${JSON.stringify(never)}`);
+        }
       }
       return undefined;
     }
@@ -155,14 +236,16 @@ function start(step: Step): void {
 function waitingOn(
   step: Step,
   token: string,
-): { thread: ThreadRecord; wait: ActivityWait; state: TaskState } | undefined {
+): { thread: ThreadRecord; wait: ActivityWait | IntegrationWait; state: TaskState } | undefined {
   const parts = decodeTaskToken(token);
   if (parts === undefined) return undefined;
   const thread = step.thread(parts.threadId);
-  if (thread?.wait?.kind !== 'activity' || thread.wait.token !== token) return undefined;
+  const wait = thread?.wait;
+  if (thread === undefined || wait === undefined || wait === null) return undefined;
+  if ((wait.kind !== 'activity' && wait.kind !== 'integration') || wait.token !== token) return undefined;
   const state = step.stateOf(thread);
   if (state.Type !== 'Task') return undefined;
-  return { thread, wait: thread.wait, state };
+  return { thread, wait, state };
 }
 
 function fireTimer(step: Step, timer: TimerRecord): void {
@@ -195,19 +278,26 @@ function fireTimer(step: Step, timer: TimerRecord): void {
       return;
     case 'taskTimeout':
     case 'heartbeatTimeout': {
+      if ((wait.kind !== 'activity' && wait.kind !== 'integration') || state.Type !== 'Task') return;
       const heartbeat = timer.kind === 'heartbeatTimeout';
-      const armed = heartbeat
-        ? wait.kind === 'activity' && wait.heartbeatTimerId === timer.id
-        : wait.kind === 'activity' && wait.timeoutTimerId === timer.id;
-      if (armed && wait.kind === 'activity' && state.Type === 'Task') {
-        advance(
-          step,
-          thread,
-          guarded(step, thread, state, () => onTaskTimedOut(step, thread, state, wait, heartbeat)),
-        );
-      }
+      const armed = heartbeat ? wait.heartbeatTimerId === timer.id : wait.timeoutTimerId === timer.id;
+      if (!armed) return;
+      advance(
+        step,
+        thread,
+        guarded(step, thread, state, () =>
+          wait.kind === 'activity'
+            ? onTaskTimedOut(step, thread, state, wait, heartbeat)
+            : onIntegrationTimedOut(step, thread, state, wait, heartbeat),
+        ),
+      );
       return;
     }
+    case 'integration':
+      if (wait.kind === 'integration' && wait.guarded && guardTimerId(wait.token) === timer.id) {
+        onGuardFired(step, thread, wait);
+      }
+      return;
     default: {
       const never: never = timer.kind;
       throw new Error(`unknown timer kind ${String(never)}`);

@@ -23,6 +23,11 @@ export interface ExecutionSnapshot {
   redriveCount: number;
   /** Express executions show no RedriveCount in the context object. Absent: STANDARD. */
   type?: 'STANDARD' | 'EXPRESS';
+  /**
+   * The mock test case the execution runs with (StartExecution on `<machine arn>#<case>`): its
+   * Task states count their invocations, which pick the mocked responses.
+   */
+  testCase?: string;
 }
 
 /** The part of the execution row a transition may change. */
@@ -69,9 +74,15 @@ export interface ThreadRecord {
   enteredPreviousEventId?: number;
   /** Workflow variables assigned in this thread's own scope. */
   variables?: JsonObject;
+  /**
+   * The root thread of an execution with a mock test case: how many times each Task state has
+   * called its integration so far, across retries, visits and Map iterations (the invocation
+   * index a mocked response is picked by, as in Step Functions Local).
+   */
+  invocations?: Record<string, number>;
 }
 
-export type ThreadWait = ActivityWait | TimerWait | ChildrenWait | MapRunWait;
+export type ThreadWait = ActivityWait | IntegrationWait | TimerWait | ChildrenWait | MapRunWait;
 
 /** A Distributed Map waiting for its Map Run, whose items run as child executions. */
 export interface MapRunWait {
@@ -141,6 +152,67 @@ export interface ActivityWait {
   heartbeatTimerId?: string;
 }
 
+/**
+ * A Task calling a service integration (or a Lambda function by ARN). The runtime makes the call
+ * — answers it from a mock, or starts a nested execution — and reports back with Integration…
+ * events. A guard timer (`<token>#guard`) stands for the call until the runtime has reported:
+ * should the process die before, it fires and the call is made again (calls are idempotent).
+ */
+export interface IntegrationWait {
+  kind: 'integration';
+  /** Names this attempt; for `.waitForTaskToken` it is also the token SendTask* answers with. */
+  token: string;
+  resource: string;
+  /** The effective parameters sent to the service (after InputPath and Parameters, or Arguments). */
+  parameters: Json;
+  /** The invocation index of the state (executions with a mock test case only). */
+  invocation?: number;
+  /** TaskStarted (LambdaFunctionStarted) is written. */
+  started: boolean;
+  /** The call went through (TaskSubmitted): the task now waits for the job or the callback. */
+  submitted: boolean;
+  /** `.sync` on a nested execution: the child it waits for. */
+  childExecutionArn?: string;
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  timeoutTimerId?: string;
+  heartbeatTimerId?: string;
+  /** Armed while the runtime has something to do for this task (make the call, watch the job). */
+  guarded: boolean;
+}
+
+/** What the runtime needs to make (or resume) an integration call. */
+export interface IntegrationCall {
+  executionArn: string;
+  threadId: string;
+  stateName: string;
+  token: string;
+  resource: string;
+  parameters: Json;
+  invocation?: number;
+  /** Present once the call went through: the nested execution to watch. */
+  childExecutionArn?: string;
+  /** The call already went through (resuming: only its job is left to watch). */
+  submitted: boolean;
+}
+
+/** A nested execution as it ended, for the `.sync` task waiting for it. */
+export interface ChildExecutionSummary {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** JSON text */
+  input: string;
+  /** JSON text */
+  output?: string;
+  error?: string | null;
+  cause?: string | null;
+  /** epoch ms */
+  startDate: number;
+  stopDate: number;
+}
+
 /** A Wait state's delay or a retry's back-off. */
 export interface TimerWait {
   kind: 'wait' | 'retry';
@@ -149,7 +221,7 @@ export interface TimerWait {
 }
 
 export type TimerKind =
-  'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout' | 'mapRunStart';
+  'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout' | 'mapRunStart' | 'integration';
 
 export interface TimerRecord {
   id: string;
@@ -202,7 +274,23 @@ export type EngineEvent =
       error?: string | null;
       cause?: string | null;
       status: 'SUCCEEDED' | 'FAILED';
-    };
+    }
+  /** The integration call went through and the task now waits (TaskStarted, TaskSubmitted). */
+  | { type: 'IntegrationSubmitted'; token: string; output: Json; childExecutionArn?: string }
+  /** The call answered (request-response, or a mocked response): TaskSucceeded. */
+  | { type: 'IntegrationSucceeded'; token: string; output: Json }
+  /**
+   * The call failed (TaskFailed), or could not be made at all (`notStarted`: TaskStartFailed).
+   */
+  | {
+      type: 'IntegrationFailed';
+      token: string;
+      error: string | null;
+      cause: string | null;
+      notStarted?: boolean;
+    }
+  /** The nested execution a `.sync` task waits for has ended. */
+  | { type: 'ChildExecutionEnded'; token: string; child: ChildExecutionSummary };
 
 /** What the runtime must do after committing a transition. */
 export type Effect =
@@ -211,7 +299,10 @@ export type Effect =
   | { kind: 'putTimer'; timer: TimerRecord }
   | { kind: 'deleteTimer'; timerId: string }
   | { kind: 'startMapRun'; mapRun: MapRunStart }
-  | { kind: 'abortMapRun'; mapRunArn: string };
+  | { kind: 'abortMapRun'; mapRunArn: string }
+  | { kind: 'runIntegration'; call: IntegrationCall }
+  /** A `.sync` task ended other than by its job's end: stop the nested execution. */
+  | { kind: 'stopChildExecution'; executionArn: string };
 
 /** Why an event was refused without changing anything; the API maps these to its errors. */
 export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning';

@@ -29,8 +29,8 @@ import type { TaskContext, Worker } from '@stepwise/worker';
 import { startServer } from '../server.js';
 import type { StepwiseServer } from '../server.js';
 import { checkDefinition, formatDiagnostic } from './check.js';
-import { MockConfigError, loadTestCase } from './mock-config.js';
-import type { TestCase } from './mock-config.js';
+import { MockConfigError, loadTestCase } from '../runtime/mocks.js';
+import type { MockSource, TestCase } from '../runtime/mocks.js';
 import { palette, progress } from './style.js';
 import { renderTree } from './tree.js';
 
@@ -76,8 +76,9 @@ heartbeat(). A thrown error fails the task with error = the error's name, cause 
 (throw TaskFailure.create(error, cause) from @stepwise/worker for an explicit error name).
 
 --mock-config uses the AWS Step Functions Local format (StateMachines → TestCases → state name →
-mocked response; MockedResponses with Return/Throw per invocation index, "0", "1-2"…). Only
-activity Task states can be mocked today; other integrations are not supported yet.
+mocked response; MockedResponses with Return/Throw per invocation index, "0", "1-2"…). It answers
+activity Task states, service integrations (arn:aws:states:::lambda:invoke, …) and Lambda functions
+alike; a service integration that is not mocked cannot run here.
 
 Exit code: 0 when the execution SUCCEEDED, 1 otherwise (FAILED, TIMED_OUT, ABORTED, or an error).
 
@@ -105,21 +106,19 @@ async function runDefinition(file: string, options: RunOptions): Promise<number>
   }
 }
 
-interface ActivityState {
+interface TaskStateRef {
   state: string;
-  activity: string;
+  resource: string;
 }
 
-/** Activity Task states anywhere in the definition (Parallel branches and Map processors too). */
-function activityStates(states: Record<string, State>, out: ActivityState[] = []): ActivityState[] {
+/** Task states anywhere in the definition (Parallel branches and Map processors too). */
+function taskStates(states: Record<string, State>, out: TaskStateRef[] = []): TaskStateRef[] {
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task' && isActivityArn(state.Resource)) {
-      out.push({ state: name, activity: state.Resource.slice(state.Resource.lastIndexOf(':') + 1) });
-    }
-    if (state.Type === 'Parallel') for (const branch of state.Branches) activityStates(branch.States, out);
+    if (state.Type === 'Task') out.push({ state: name, resource: state.Resource });
+    if (state.Type === 'Parallel') for (const branch of state.Branches) taskStates(branch.States, out);
     if (state.Type === 'Map') {
       const processor = state.ItemProcessor ?? state.Iterator;
-      if (processor !== undefined) activityStates(processor.States, out);
+      if (processor !== undefined) taskStates(processor.States, out);
     }
   }
   return out;
@@ -201,9 +200,19 @@ async function execute(file: string, options: RunOptions): Promise<number> {
   if (options.mockConfig !== undefined && options.testCase !== undefined) {
     testCase = loadTestCase(await readText(options.mockConfig, 'mock config'), machineName, options.testCase);
   }
-  const tasks = activityStates(definition.States);
-  for (const { state, activity } of tasks) {
-    if (handlers.has(activity) || testCase?.answer(state, 0) !== undefined) continue;
+  const tasks: { state: string; activity: string }[] = [];
+  for (const { state, resource } of taskStates(definition.States)) {
+    const mocked = testCase?.answer(state, 0) !== undefined;
+    if (!isActivityArn(resource)) {
+      if (mocked) continue;
+      throw new UsageError(
+        `state "${state}" calls ${resource}, which stepwise run cannot call: ` +
+          'mock it with --mock-config and --test-case',
+      );
+    }
+    const activity = resource.slice(resource.lastIndexOf(':') + 1);
+    tasks.push({ state, activity });
+    if (handlers.has(activity) || mocked) continue;
     throw new UsageError(
       `state "${state}" waits on activity "${activity}", which nothing answers: ` +
         `pass --activity ${activity}=./handler.js${testCase !== undefined ? ' or mock the state' : ''}`,
@@ -214,7 +223,20 @@ async function execute(file: string, options: RunOptions): Promise<number> {
   // The SDK's notice about future Node versions is for whoever picks the Node version, not for
   // someone running a definition: it would only clutter the output.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  const server = await startServer({ dataDir: null, port: 0, host: '127.0.0.1', pollHoldMs: 5000 });
+  // The server answers mocked service integrations itself; activity states are mocked below,
+  // by the worker that answers them.
+  const caseName = options.testCase;
+  const mocks: MockSource | undefined =
+    testCase !== undefined
+      ? { testCase: (_machine, name) => (name === caseName ? testCase : undefined) }
+      : undefined;
+  const server = await startServer({
+    dataDir: null,
+    port: 0,
+    host: '127.0.0.1',
+    pollHoldMs: 5000,
+    ...(mocks !== undefined ? { mocks } : {}),
+  });
   const client = new SFNClient({
     endpoint: server.url,
     region: 'us-east-1',
@@ -273,7 +295,10 @@ async function execute(file: string, options: RunOptions): Promise<number> {
       workers.push({ worker, run: worker.run() });
     }
 
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: inputText }));
+    const target = caseName !== undefined ? `${stateMachineArn}#${caseName}` : stateMachineArn;
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: target, input: inputText }),
+    );
     const executionArn = started.executionArn ?? '';
     const interrupt = (): void => {
       void client.send(
@@ -355,7 +380,9 @@ async function describeProgress(
           ? ''
           : t.wait.kind === 'activity'
             ? ' (waiting for its activity)'
-            : ' (waiting for a timer)';
+            : t.wait.kind === 'integration'
+              ? ` (waiting for ${t.wait.resource})`
+              : ' (waiting for a timer)';
       return `${t.stateName}${wait}`;
     })
     .join(', ');

@@ -2,7 +2,9 @@
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULT_LIMITS } from '@stepwise/core';
+import { readFile } from 'node:fs/promises';
 import { DEFAULTS, startServer } from '../server.js';
+import { MockConfig } from '../runtime/mocks.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -24,6 +26,21 @@ function redact(url: string): string {
     return parsed.toString();
   } catch {
     return '(connection string)';
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The mock config, read once at start as Step Functions Local does; null after reporting an error. */
+async function loadMocks(file: string): Promise<MockConfig | null> {
+  try {
+    return MockConfig.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`stepwise serve: cannot load the mock config ${file}: ${reason}`);
+    return null;
   }
 }
 
@@ -53,11 +70,17 @@ export function registerServe(program: Command): void {
       positive,
       DEFAULT_LIMITS.maxPayloadBytes,
     )
+    .option(
+      '--mock-config <file>',
+      'mocked service integrations, in the format of Step Functions Local (default: $SFN_MOCK_CONFIG); ' +
+        'start an execution on <state machine ARN>#<test case> to run with one',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ stepwise serve
+  $ stepwise serve --mock-config MockConfigFile.json   # then StartExecution on <arn>#HappyPath
   $ stepwise serve --port 9000 --data-dir /var/lib/stepwise
   $ stepwise serve --host 0.0.0.0 --database postgres://stepwise@db.internal/stepwise
   $ AWS_ENDPOINT_URL_SFN=http://127.0.0.1:8083 aws stepfunctions list-state-machines`,
@@ -72,14 +95,22 @@ Examples:
         account: string;
         maxHistoryEvents: number;
         maxPayloadBytes: number;
+        mockConfig?: string;
       }) => {
         const env = process.env.STEPWISE_DATABASE_URL;
         const database = options.database ?? (env !== undefined && env !== '' ? env : undefined);
-        const { maxHistoryEvents, maxPayloadBytes, ...rest } = options;
+        const { maxHistoryEvents, maxPayloadBytes, mockConfig, ...rest } = options;
+        const mockFile = mockConfig ?? nonEmpty(process.env.SFN_MOCK_CONFIG);
+        const mocks = mockFile !== undefined ? await loadMocks(mockFile) : undefined;
+        if (mocks === null) {
+          process.exitCode = 1;
+          return;
+        }
         const server = await startServer({
           ...rest,
           limits: { ...DEFAULT_LIMITS, maxHistoryEvents, maxPayloadBytes },
           ...(database !== undefined ? { database } : {}),
+          ...(mocks !== undefined ? { mocks } : {}),
         });
         let stopping = false;
         const stop = (signal: string): void => {
@@ -99,6 +130,7 @@ Examples:
         // Announced only once the signal handlers are in place: whoever waits for this line may
         // send SIGTERM straight away and must get a graceful shutdown.
         const where = database !== undefined ? `PostgreSQL ${redact(database)}` : options.dataDir;
+        if (mockFile !== undefined) console.log(`stepwise: mocked service integrations from ${mockFile}`);
         console.log(`stepwise: listening on ${server.url} (data in ${where})`);
       },
     );

@@ -32,6 +32,8 @@ import type { LoadedDefinition } from './definitions.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { TimerService } from './timer-service.js';
 import { MapRunManager } from './map-runs.js';
+import { IntegrationRunner } from './integrations.js';
+import type { MockSource } from './mocks.js';
 
 export interface RuntimeOptions {
   store: Store;
@@ -39,6 +41,16 @@ export interface RuntimeOptions {
   pollHoldMs?: number;
   limits?: EngineLimits;
   now?: () => number;
+  /** Mocked service integrations (executions started on `<state machine ARN>#<test case>`). */
+  mocks?: MockSource;
+}
+
+/** What a new execution is started with besides its input. */
+export interface StartOptions {
+  /** The mock test case it runs with. */
+  testCase?: string;
+  /** A nested execution: the token of the Task that started it. */
+  parentTaskToken?: string;
 }
 
 export type DeliverOutcome =
@@ -97,6 +109,7 @@ export class Runtime {
   private readonly dispatcher: ActivityDispatcher;
   private readonly timers: TimerService;
   readonly mapRuns: MapRunManager;
+  readonly integrations: IntegrationRunner;
   private readonly definitions = new DefinitionCache();
   private readonly revisions = new Map<string, StateMachineRevision>();
   /** Activities known to exist → until when (epoch ms; Infinity on a store no other node writes). */
@@ -128,6 +141,13 @@ export class Runtime {
       deliver: (executionArn, event) => this.deliver(executionArn, event),
       now: () => this.now(),
     });
+    this.integrations = new IntegrationRunner(
+      {
+        deliver: async (executionArn, event) => ({ kind: (await this.deliver(executionArn, event)).kind }),
+        execution: (executionArn) => this.store.getExecution(executionArn),
+      },
+      options.mocks,
+    );
     // A store that reports other nodes' queued tasks is shared: listen, and re-check slowly.
     const shared = this.store.onTaskQueued !== undefined;
     this.activityTtlMs = shared ? SHARED_ACTIVITY_TTL_MS : Number.POSITIVE_INFINITY;
@@ -207,6 +227,7 @@ export class Runtime {
     input: { text: string; value: Json },
     traceHeader?: string,
     link?: { mapRunArn: string; mapRunIndex: number },
+    options: StartOptions = {},
   ): Promise<{ created: boolean; execution: ExecutionRecord }> {
     return this.track(
       this.locks.run(executionArn, async () => {
@@ -230,6 +251,8 @@ export class Runtime {
           record.mapRunArn = link.mapRunArn;
           record.mapRunIndex = link.mapRunIndex;
         }
+        if (options.testCase !== undefined) record.testCase = options.testCase;
+        if (options.parentTaskToken !== undefined) record.parentTaskToken = options.parentTaskToken;
         const snapshot = this.snapshot(record, revision, input.value);
         const first = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
         if (!first.ok) throw new Error(`StartExecution was rejected: ${first.rejection}`);
@@ -243,13 +266,13 @@ export class Runtime {
         );
         let committed = false;
         try {
-          const { commit, mapRuns } = toCommit(record, result);
+          const { commit, actions } = toCommit(record, result);
           const outcome = await this.store.createExecution(record, commit);
           if (!outcome.created) return { created: false, execution: outcome.existing };
           committed = true;
           const execution = applyPatch(record, commit);
           this.remember(execution, [], commit, input.value);
-          this.afterCommit(commit, execution, mapRuns, revision);
+          this.afterCommit(commit, execution, actions, revision);
           return { created: true, execution };
         } finally {
           if (handed !== undefined) settle(handed, committed);
@@ -284,13 +307,13 @@ export class Runtime {
       const { result, handed } = await this.startForWaiters(loaded, revision, record, input, threads, first);
       let committed = false;
       try {
-        const { commit, mapRuns } = toCommit(record, result);
-        if (isEmpty(commit, record) && mapRuns.length === 0) return { kind: 'applied', execution: record };
+        const { commit, actions } = toCommit(record, result);
+        if (isEmpty(commit, record) && actions.length === 0) return { kind: 'applied', execution: record };
         if (await this.store.commitTransition(commit)) {
           committed = true;
           const execution = applyPatch(record, commit);
           this.remember(execution, threads, commit, input);
-          this.afterCommit(commit, execution, mapRuns, revision);
+          this.afterCommit(commit, execution, actions, revision);
           return { kind: 'applied', execution };
         }
       } finally {
@@ -463,6 +486,7 @@ export class Runtime {
       nextEventId: record.nextEventId,
       redriveCount: record.redriveCount,
       type: record.executionArn.includes(':express:') ? 'EXPRESS' : 'STANDARD',
+      ...(record.testCase !== undefined ? { testCase: record.testCase } : {}),
     };
   }
 
@@ -481,15 +505,40 @@ export class Runtime {
   private afterCommit(
     commit: TransitionCommit,
     execution: ExecutionRecord,
-    mapRuns: MapRunAction[],
+    actions: Action[],
     revision: StateMachineRevision,
   ): void {
-    for (const action of mapRuns) {
-      const work =
-        action.kind === 'startMapRun'
-          ? this.mapRuns.begin(action.mapRun, revision)
-          : this.mapRuns.abort(action.mapRunArn);
-      void this.track(work).catch((error: unknown) => console.error('stepwise: map run failed:', error));
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'startMapRun':
+        case 'abortMapRun': {
+          const work =
+            action.kind === 'startMapRun'
+              ? this.mapRuns.begin(action.mapRun, revision)
+              : this.mapRuns.abort(action.mapRunArn);
+          void this.track(work).catch((error: unknown) => console.error('stepwise: map run failed:', error));
+          break;
+        }
+        case 'runIntegration':
+          void this.track(this.integrations.run(action.call, execution)).catch((error: unknown) =>
+            console.error(`stepwise: the integration call of ${action.call.stateName} failed:`, error),
+          );
+          break;
+        case 'stopChildExecution':
+          void this.track(this.integrations.stopChild(action.executionArn)).catch((error: unknown) =>
+            console.error(`stepwise: stopping ${action.executionArn} failed:`, error),
+          );
+          break;
+        default: {
+          const never: never = action;
+          throw new Error(`unknown action ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    if (execution.status !== 'RUNNING' && execution.parentTaskToken !== undefined) {
+      void this.track(this.integrations.childClosed(execution)).catch((error: unknown) =>
+        console.error('stepwise: telling a parent execution failed:', error),
+      );
     }
     if (execution.status !== 'RUNNING' && execution.mapRunArn !== undefined) {
       void this.track(this.mapRuns.childClosed(execution)).catch((error: unknown) =>
@@ -539,7 +588,11 @@ export class Runtime {
   }
 }
 
-type MapRunAction = Extract<Effect, { kind: 'startMapRun' | 'abortMapRun' }>;
+/** Effects carried out after the commit, by this process. */
+type Action = Extract<
+  Effect,
+  { kind: 'startMapRun' | 'abortMapRun' | 'runIntegration' | 'stopChildExecution' }
+>;
 type Applied = Extract<TransitionResult, { ok: true }>;
 
 /** A poller held for a task that the pending commit starts. */
@@ -591,13 +644,14 @@ function mergeResults(first: Applied, second: Applied): Applied {
 
 /**
  * The store's part of a transition, with net effects (a record put and deleted in the same
- * transition is only deleted), and the Map Run actions to carry out once it is committed.
+ * transition is only deleted), and the actions (Map Runs, integration calls) this process
+ * carries out once it is committed.
  */
 function toCommit(
   record: ExecutionRecord,
   result: Extract<TransitionResult, { ok: true }>,
-): { commit: TransitionCommit; mapRuns: MapRunAction[] } {
-  const mapRuns: MapRunAction[] = [];
+): { commit: TransitionCommit; actions: Action[] } {
+  const actions: Action[] = [];
   const tasks = new Map<string, ActivityTaskRecord | null>();
   const timers = new Map<string, TimerRecord | null>();
   for (const effect of result.effects) {
@@ -616,7 +670,9 @@ function toCommit(
         break;
       case 'startMapRun':
       case 'abortMapRun':
-        mapRuns.push(effect);
+      case 'runIntegration':
+      case 'stopChildExecution':
+        actions.push(effect);
         break;
       default: {
         const never: never = effect;
@@ -646,7 +702,7 @@ function toCommit(
     if (timer === null) commit.timersDeleted.push(id);
     else commit.timersPut.push(timer);
   }
-  return { commit, mapRuns };
+  return { commit, actions };
 }
 
 function isEmpty(commit: TransitionCommit, record: ExecutionRecord): boolean {

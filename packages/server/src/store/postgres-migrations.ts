@@ -169,4 +169,9 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
   ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
+  // 4: service integrations (SQLite's too): the mock test case an execution runs with, and, for a
+  // nested execution started by a Task, the token of the task waiting for its end.
+  `
+  ALTER TABLE executions ADD COLUMN test_case text, ADD COLUMN parent_task_token text;
+  `,
 ];

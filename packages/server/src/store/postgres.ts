@@ -460,7 +460,7 @@ export class PostgresStore implements Store {
     // statement's CTEs cannot see each other's writes; ON CONFLICT makes a racing duplicate a no-op.
     this.createExecutionSql =
       `WITH u AS (INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ($1, ` +
-      Array.from({ length: 16 }, (_, i) => `$${i + 28}`).join(', ') +
+      Array.from({ length: 18 }, (_, i) => `$${i + 28}`).join(', ') +
       ') ON CONFLICT (arn) DO NOTHING RETURNING arn)' +
       transitionWrites(channel);
   }
@@ -659,6 +659,8 @@ export class PostgresStore implements Store {
       execution.redriveCount,
       execution.mapRunArn ?? null,
       execution.mapRunIndex ?? null,
+      execution.testCase ?? null,
+      execution.parentTaskToken ?? null,
     ];
     const result = await this.transition('sw_createExecution', this.createExecutionSql, [
       ...transitionParams(first, this.nodeId),

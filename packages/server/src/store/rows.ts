@@ -77,6 +77,8 @@ export interface ExecutionRow {
   redrive_count: number;
   map_run_arn: string | null;
   map_run_index: number | null;
+  test_case: string | null;
+  parent_task_token: string | null;
 }
 
 export interface MapRunRow {
@@ -133,7 +135,8 @@ export interface TimerRow {
 
 export const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
-  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index';
+  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index, ' +
+  'test_case, parent_task_token';
 
 /** Every column but `arn` and `version`, in the order the insert and the update bind them. */
 export const MAP_RUN_VALUE_COLUMNS = [
@@ -256,6 +259,8 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   if (row.trace_header !== null) record.traceHeader = row.trace_header;
   if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
   if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
+  if (row.test_case !== null) record.testCase = row.test_case;
+  if (row.parent_task_token !== null) record.parentTaskToken = row.parent_task_token;
   return record;
 }
 

@@ -231,4 +231,10 @@ export const sqliteMigrations: readonly string[] = [
   DROP TABLE threads;
   ALTER TABLE threads_new RENAME TO threads;
   `,
+  // 5: service integrations: the mock test case an execution runs with, and, for a nested
+  // execution started by a Task, the token of the task waiting for its end.
+  `
+  ALTER TABLE executions ADD COLUMN test_case TEXT;
+  ALTER TABLE executions ADD COLUMN parent_task_token TEXT;
+  `,
 ];

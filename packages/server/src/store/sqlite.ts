@@ -136,6 +136,8 @@ export class SqliteStore implements Store {
       number,
       string | null,
       number | null,
+      string | null,
+      string | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -288,7 +290,7 @@ export class SqliteStore implements Store {
 
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -416,6 +418,8 @@ export class SqliteStore implements Store {
           execution.redriveCount,
           execution.mapRunArn ?? null,
           execution.mapRunIndex ?? null,
+          execution.testCase ?? null,
+          execution.parentTaskToken ?? null,
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);

@@ -74,6 +74,13 @@ export interface ExecutionRecord {
   /** Child executions of a Distributed Map: the Map Run they belong to and their item's index. */
   mapRunArn?: string;
   mapRunIndex?: number;
+  /** The mock test case it runs with (started on `<state machine ARN>#<test case>`). */
+  testCase?: string;
+  /**
+   * A nested execution started by a Task (`states:startExecution…`): that task's token, which
+   * names the parent execution and the task waiting for this one's end.
+   */
+  parentTaskToken?: string;
 }
 
 export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';

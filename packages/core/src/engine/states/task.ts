@@ -1,7 +1,8 @@
 /**
- * Task states whose Resource is an activity ARN. The work is an activity task: scheduled now,
- * started when a worker's GetActivityTask receives it, and closed by SendTaskSuccess/Failure or
- * a timeout. TimeoutSeconds and HeartbeatSeconds count from ActivityStarted, as on AWS.
+ * Task states. An activity task is scheduled now, started when a worker's GetActivityTask
+ * receives it, and closed by SendTaskSuccess/Failure or a timeout; TimeoutSeconds and
+ * HeartbeatSeconds count from ActivityStarted, as on AWS. Service integrations and Lambda
+ * functions are in integration.ts; both share the input and result halves of the pipeline here.
  */
 import type { Json } from '../../json.js';
 import { toJsonText } from '../../json.js';
@@ -24,24 +25,42 @@ import {
   applyResultSelector,
 } from '../io.js';
 
-const ACTIVITY_ARN = /^arn:[^:]+:states:[^:]*:[^:]*:activity:[^:]+$/;
-
-export function isActivityArn(resource: string): boolean {
-  return ACTIVITY_ARN.test(resource);
+/** What a Task sends to its worker or service, and how long it may take. */
+export interface TaskInputs {
+  taskInput: Json;
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
 }
 
-export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Next {
-  let taskInput: Json;
-  let timeoutSeconds: number | undefined;
-  let heartbeatSeconds: number | undefined;
+/**
+ * InputPath and Parameters (or Arguments), TimeoutSeconds and HeartbeatSeconds. `taskToken`
+ * makes `$$.Task.Token` (`$states.context.Task.Token`) available, as for `.waitForTaskToken`.
+ */
+export function taskInputs(
+  step: Step,
+  thread: ThreadRecord,
+  state: TaskState,
+  taskToken?: string,
+): TaskInputs {
+  const extra = taskToken !== undefined ? { taskToken } : {};
+  let inputs: TaskInputs;
   if (usesJsonata(step, state)) {
-    const states = statesBinding(step, thread);
-    taskInput =
-      state.Arguments !== undefined
-        ? evaluateField(step, thread, state.Arguments, 'Arguments', states)
-        : thread.input;
-    timeoutSeconds = numberField(step, thread, state.TimeoutSeconds, 'TimeoutSeconds', 'integer', states);
-    heartbeatSeconds = numberField(
+    const states = statesBinding(step, thread, {}, extra);
+    inputs = {
+      taskInput:
+        state.Arguments !== undefined
+          ? evaluateField(step, thread, state.Arguments, 'Arguments', states)
+          : thread.input,
+    };
+    const timeoutSeconds = numberField(
+      step,
+      thread,
+      state.TimeoutSeconds,
+      'TimeoutSeconds',
+      'integer',
+      states,
+    );
+    const heartbeatSeconds = numberField(
       step,
       thread,
       state.HeartbeatSeconds,
@@ -49,13 +68,23 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
       'integer',
       states,
     );
+    if (timeoutSeconds !== undefined) inputs.timeoutSeconds = timeoutSeconds;
+    if (heartbeatSeconds !== undefined) inputs.heartbeatSeconds = heartbeatSeconds;
   } else {
-    const env = step.ioEnv(thread);
+    const env = step.ioEnv(thread, extra);
     const afterInputPath = applyInputPath(state, thread.input, env);
-    taskInput = applyParameters(state, afterInputPath, env);
-    timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env);
-    heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env);
+    inputs = { taskInput: applyParameters(state, afterInputPath, env) };
+    const timeoutSeconds = seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, afterInputPath, env);
+    const heartbeatSeconds = seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, afterInputPath, env);
+    if (timeoutSeconds !== undefined) inputs.timeoutSeconds = timeoutSeconds;
+    if (heartbeatSeconds !== undefined) inputs.heartbeatSeconds = heartbeatSeconds;
   }
+  return inputs;
+}
+
+/** An activity Task: schedules the activity task (integration.ts runs the other resources). */
+export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Next {
+  const { taskInput, timeoutSeconds, heartbeatSeconds } = taskInputs(step, thread, state);
   const activityArn = state.Resource;
   if (!step.env.activityExists(activityArn)) {
     throw new StatesError(StatesErrorName.Runtime, `The activity ${activityArn} does not exist.`);
@@ -182,6 +211,11 @@ export function onTaskSucceeded(
 ): Next {
   thread.lastEventId = step.emit('ActivitySucceeded', thread.lastEventId, withOutput(toJsonText(output)));
   closeTask(step, thread, wait);
+  return completeTask(step, thread, state, output);
+}
+
+/** The result half of the pipeline: ResultSelector, ResultPath, OutputPath (or Output), Assign. */
+export function completeTask(step: Step, thread: ThreadRecord, state: TaskState, output: Json): Next {
   if (usesJsonata(step, state)) {
     const states = statesBinding(step, thread, { result: output });
     const jsonata = outputAndAssign(step, thread, state, states, output);

@@ -1,6 +1,7 @@
 import type { Store } from '../../store/types.js';
 import type { MemoryStore } from '../../store/memory.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import type { MockSource } from '../../runtime/mocks.js';
 import type { ArnScope } from '../arn.js';
 import type { RequestContext } from '../http.js';
 import type { Input } from '../input.js';
@@ -13,6 +14,8 @@ export interface ServiceContext {
   express: { runtime: Runtime; store: MemoryStore };
   scope: ArnScope;
   now(): number;
+  /** The mock config test cases run with (`<state machine ARN>#<test case>`), if any. */
+  mocks?: MockSource;
 }
 
 export type Operation = (

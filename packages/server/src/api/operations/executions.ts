@@ -4,10 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
-import type { ExecutionFilter, ExecutionRecord } from '../../store/types.js';
-import type { Input } from '../input.js';
+import type { ExecutionFilter, ExecutionRecord, StateMachineRecord } from '../../store/types.js';
+import type { StartOptions } from '../../runtime/runtime.js';
+import type { NestedStartRequest, NestedStartResult } from '../../runtime/integrations.js';
+import { apiFailure } from '../../runtime/integrations.js';
+import { Input } from '../input.js';
+import { checkTestCase, splitTestCase } from '../test-cases.js';
 import { executionArn, parseExecutionArn, parseMapRunArn, parseStateMachineArn } from '../arn.js';
 import {
+  ApiError,
   executionAlreadyExists,
   executionDoesNotExist,
   invalidName,
@@ -17,17 +22,30 @@ import {
   resourceNotFound,
   validation,
 } from '../errors.js';
-import { startExpressExecution } from './express.js';
+import { forgetWhenClosed, startExpress, startExpressExecution } from './express.js';
 import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Operation, ServiceContext } from './context.js';
 import { describeRevision } from './state-machines.js';
 
 export const StartExecution: Operation = async (service, input) => {
-  const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  const { arn: target, testCase } = splitTestCase(input.string('stateMachineArn'));
+  const smArn = parseStateMachineArn(target).arn;
   const stateMachine = await service.runtime.stateMachine(smArn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
-  if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, stateMachine, input);
+  if (testCase !== undefined) checkTestCase(service.mocks, stateMachine, testCase);
+  const options: StartOptions = testCase !== undefined ? { testCase } : {};
+  if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, stateMachine, input, options);
+  const execution = await startStandard(service, stateMachine, input, options);
+  return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
+};
+
+async function startStandard(
+  service: ServiceContext,
+  stateMachine: StateMachineRecord,
+  input: Input,
+  options: StartOptions,
+): Promise<ExecutionRecord> {
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
   const text = input.optionalString('input') ?? '{}';
@@ -40,13 +58,43 @@ export const StartExecution: Operation = async (service, input) => {
     name,
     { text, value },
     traceHeader,
+    undefined,
+    options,
   );
-  // Same name and same input while it runs: AWS answers the original start (idempotent).
-  if (!created && !(execution.status === 'RUNNING' && execution.input === text)) {
+  // Same name and same input while it runs: AWS answers the original start (idempotent). A Task
+  // starting its nested execution again (after a crash) finds its own child, whatever its state.
+  const own = options.parentTaskToken !== undefined && execution.parentTaskToken === options.parentTaskToken;
+  if (!created && !own && !(execution.status === 'RUNNING' && execution.input === text)) {
     throw executionAlreadyExists(arn);
   }
-  return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
-};
+  return execution;
+}
+
+/**
+ * StartExecution for a Task (`states:startExecution…`): the API's own checks, its errors as a
+ * Task sees them (`StepFunctions.<Shape>Exception` with the SDK's message as cause).
+ */
+export async function startNestedExecution(
+  service: ServiceContext,
+  request: NestedStartRequest,
+): Promise<NestedStartResult> {
+  try {
+    const smArn = parseStateMachineArn(request.stateMachineArn).arn;
+    const stateMachine = await service.runtime.stateMachine(smArn);
+    if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
+    const input = new Input({ stateMachineArn: smArn, name: request.name, input: request.input });
+    const options: StartOptions = { parentTaskToken: request.parentTaskToken };
+    const execution =
+      stateMachine.type === 'EXPRESS'
+        ? await startExpress(service, stateMachine, input, forgetWhenClosed(service), options)
+        : await startStandard(service, stateMachine, input, options);
+    return { ok: true, execution };
+  } catch (error) {
+    if (error instanceof ApiError)
+      return { ok: false, ...apiFailure(error.shape, error.message, error.status) };
+    throw error;
+  }
+}
 
 async function existingExecution(service: ServiceContext, arnText: string): Promise<ExecutionRecord> {
   const arn = parseExecutionArn(arnText).arn;

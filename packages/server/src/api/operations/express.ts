@@ -16,15 +16,18 @@ import {
 import { isValidName } from '../names.js';
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
+import type { StartOptions } from '../../runtime/runtime.js';
+import { checkTestCase, splitTestCase } from '../test-cases.js';
 
 /** AWS bills express executions in 100 ms steps; the figure is reported, not charged. */
 const BILLING_STEP_MS = 100;
 
-async function startExpress(
+export async function startExpress(
   service: ServiceContext,
   stateMachine: StateMachineRecord,
   input: Input,
   onStarted: (arn: string) => void,
+  options: StartOptions = {},
 ): Promise<ExecutionRecord> {
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
@@ -32,11 +35,23 @@ async function startExpress(
   const value = parseExecutionInput(text) as Json;
   const arn = expressExecutionArn(service.scope, stateMachine.name, name, randomUUID());
   onStarted(arn);
-  const { execution } = await service.express.runtime.startExecution(stateMachine, arn, name, {
-    text,
-    value,
-  });
+  const { execution } = await service.express.runtime.startExecution(
+    stateMachine,
+    arn,
+    name,
+    { text, value },
+    undefined,
+    undefined,
+    options,
+  );
   return execution;
+}
+
+/** Forgets a fire-and-forget express execution once it has closed. */
+export function forgetWhenClosed(service: ServiceContext): (arn: string) => void {
+  return (arn) => {
+    void service.express.runtime.whenClosed(arn).then(() => service.express.store.forgetExecution(arn));
+  };
 }
 
 /** StartExecution on an EXPRESS machine: runs in the background, forgotten when done. */
@@ -44,22 +59,29 @@ export async function startExpressExecution(
   service: ServiceContext,
   stateMachine: StateMachineRecord,
   input: Input,
+  options: StartOptions = {},
 ): Promise<Record<string, unknown>> {
-  const execution = await startExpress(service, stateMachine, input, (arn) => {
-    void service.express.runtime.whenClosed(arn).then(() => service.express.store.forgetExecution(arn));
-  });
+  const execution = await startExpress(service, stateMachine, input, forgetWhenClosed(service), options);
   return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
 }
 
 export const StartSyncExecution: Operation = async (service, input) => {
-  const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+  const { arn: target, testCase } = splitTestCase(input.string('stateMachineArn'));
+  const arn = parseStateMachineArn(target).arn;
   const stateMachine = await service.store.getStateMachine(arn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
   if (stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
+  if (testCase !== undefined) checkTestCase(service.mocks, stateMachine, testCase);
   let closed: Promise<ExecutionRecord> | undefined;
-  const started = await startExpress(service, stateMachine, input, (executionArn) => {
-    closed = service.express.runtime.whenClosed(executionArn);
-  });
+  const started = await startExpress(
+    service,
+    stateMachine,
+    input,
+    (executionArn) => {
+      closed = service.express.runtime.whenClosed(executionArn);
+    },
+    testCase !== undefined ? { testCase } : {},
+  );
   const done = started.status === 'RUNNING' && closed !== undefined ? await closed : started;
   service.express.store.forgetExecution(done.executionArn);
   const stopDate = done.stopDate ?? service.now();
