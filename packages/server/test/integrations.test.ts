@@ -56,6 +56,12 @@ function mockConfig(machine: string): object {
           Exhausted: { LambdaState: 'MockedLambdaNotReadyOnce' },
         },
       },
+      [`${machine}-callback`]: {
+        TestCases: {
+          Approved: { AskApproval: 'ApprovalGiven' },
+          Refused: { AskApproval: 'ApprovalRefused' },
+        },
+      },
     },
     MockedResponses: {
       MockedLambdaSuccess: { '0': { Return: HELLO } },
@@ -68,6 +74,8 @@ function mockConfig(machine: string): object {
         '0': { Throw: { Error: 'Lambda.ResourceNotReadyException', Cause: 'Lambda resource is not ready.' } },
       },
       MockedSQSSuccess: { '0': { Return: { MD5OfMessageBody: '3bcb6e8e', MessageId: '3bcb6e8e-8b51' } } },
+      ApprovalGiven: { '0': { Return: { approved: true } } },
+      ApprovalRefused: { '0': { Throw: { Error: 'Refused', Cause: 'not today' } } },
       MockedLambdaRetry: {
         '0': { Throw: { Error: 'Lambda.ResourceNotReadyException', Cause: 'Lambda resource is not ready.' } },
         '1-2': { Throw: { Error: 'Lambda.TimeoutException', Cause: 'Lambda timed out.' } },
@@ -282,6 +290,49 @@ print(json.dumps({'arn': arn, 'sm': d['stateMachineArn'], 'status': d['status'],
       name: 'ValidationException',
       message: `The mock config defines no test case 'Nope' for the state machine '${machineName}'`,
     });
+  });
+
+  test('.waitForTaskToken: the mock’s Return is the callback’s result, its Throw the callback’s failure', async () => {
+    const created = await client.send(
+      new CreateStateMachineCommand({
+        name: `${machineName}-callback`,
+        roleArn: ROLE,
+        definition: JSON.stringify({
+          StartAt: 'AskApproval',
+          States: {
+            AskApproval: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+              Parameters: {
+                QueueUrl: 'https://sqs.example/approvals',
+                MessageBody: { 'token.$': '$$.Task.Token' },
+              },
+              ResultPath: '$.approval',
+              End: true,
+            },
+          },
+        }),
+      }),
+    );
+    const approved = await start(client, `${created.stateMachineArn}#Approved`, { order: 1 });
+    const done = await waitForEnd(client, approved);
+    assert.deepEqual(JSON.parse(done.output!), { order: 1, approval: { approved: true } });
+    const events = await history(client, approved);
+    assert.deepEqual(types(events).slice(2, -2), ['TaskScheduled', 'TaskStarted', 'TaskSucceeded']);
+    const parameters = JSON.parse(
+      eventOf(events, 'TaskScheduled').taskScheduledEventDetails!.parameters!,
+    ) as {
+      MessageBody: { token: string };
+    };
+    assert.match(parameters.MessageBody.token, /^sw1\./, 'a task token is generated for the mocked call');
+    assert.equal(
+      eventOf(events, 'TaskScheduled').taskScheduledEventDetails?.resource,
+      'sendMessage.waitForTaskToken',
+    );
+
+    const refused = await waitForEnd(client, await start(client, `${created.stateMachineArn}#Refused`, {}));
+    assert.equal(refused.error, 'Refused');
+    assert.equal(refused.cause, 'not today');
   });
 
   test('EXPRESS machines run test cases too (StartSyncExecution)', async () => {
