@@ -299,6 +299,19 @@ describe('stepwise graph', () => {
   });
 });
 
+test('serve refuses to start on a broken mock config, saying why', async () => {
+  const bad = file('bad-mocks.json', {
+    StateMachines: { M: { TestCases: { T: { S: 'Missing' } } } },
+    MockedResponses: {},
+  });
+  const r = await cli('serve', '--port', '0', '--data-dir', join(dir, 'serve-data'), '--mock-config', bad);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /cannot load the mock config .*bad-mocks\.json: mocked response "Missing" is not defined/,
+  );
+});
+
 test('--help on every command, with examples', async () => {
   const results = await Promise.all(
     [[], ['serve'], ['run'], ['validate'], ['graph']].map((args) => cli(...args, '--help')),
