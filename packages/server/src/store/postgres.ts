@@ -43,6 +43,13 @@ import type {
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
+  StateMachineAliasRecord,
+  AliasCreateOutcome,
+  AliasRoute,
+  AliasUpdateOutcome,
+  PublishOutcome,
+  PublishRequest,
   Store,
   TransitionCommit,
 } from './types.js';
@@ -55,6 +62,8 @@ import type {
   HistoryRow,
   TaskRow,
   TimerRow,
+  VersionRow,
+  AliasRow,
 } from './rows.js';
 import {
   EXECUTION_COLUMNS,
@@ -71,8 +80,12 @@ import {
   toTask,
   toTimer,
   keysetPage,
+  toVersion,
+  toAlias,
+  routingJson,
+  aliasesRoutingTo,
 } from './rows.js';
-import { checkLimit, executionParent } from './common.js';
+import { checkLimit, executionParent, versionRecord } from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -161,13 +174,16 @@ const SQL = {
     'ON CONFLICT DO NOTHING',
   selectRevision: 'SELECT * FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key = $2',
   // The machine and its first revision in one statement; the revision only if the machine is new.
+  // With publish ($15 = 1), version 1 of the first revision too, described by $14.
   createStateMachine:
     'WITH m AS (INSERT INTO state_machines (arn, name, type, status, creation_date, update_date, ' +
-    'revision_id, current_revision_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
+    'revision_id, current_revision_key, last_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $15) ' +
     'ON CONFLICT DO NOTHING RETURNING arn), ' +
     'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
     'logging_configuration, tracing_configuration, created_at) ' +
-    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING) ' +
+    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING), ' +
+    'v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+    'description, creation_date) SELECT $1, 1, $8, $7, $14, $5 WHERE $15 = 1 AND EXISTS (SELECT 1 FROM m)) ' +
     'SELECT count(*) AS created FROM m',
   selectStateMachine: `${STATE_MACHINE_SELECT} WHERE m.arn = $1`,
   listStateMachinesFirst: `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT $1`,
@@ -183,9 +199,20 @@ const SQL = {
     'SELECT count(*) AS updated FROM u',
   // Revisions that executions still run stay; the machine's other revisions go with it.
   deleteStateMachine:
-    'WITH d AS (DELETE FROM state_machines WHERE arn = $1) ' +
+    'WITH d AS (DELETE FROM state_machines WHERE arn = $1), ' +
+    'dv AS (DELETE FROM state_machine_versions WHERE state_machine_arn = $1), ' +
+    'da AS (DELETE FROM state_machine_aliases WHERE state_machine_arn = $1) ' +
     'DELETE FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key NOT IN ' +
     '(SELECT revision_key FROM executions WHERE state_machine_arn = $1)',
+
+  selectVersion: 'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2',
+  listVersions:
+    'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version < $2 ' +
+    'ORDER BY version DESC LIMIT $3',
+  selectAlias: 'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1 AND name = $2',
+  listAliases:
+    'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1 ORDER BY creation_date, name',
+  deleteAlias: 'DELETE FROM state_machine_aliases WHERE state_machine_arn = $1 AND name = $2',
 
   selectExecution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = $1`,
   listExecutionsFirst: `${BY_MACHINE} ${NEWEST_FIRST} LIMIT $2`,
@@ -460,7 +487,7 @@ export class PostgresStore implements Store {
     // statement's CTEs cannot see each other's writes; ON CONFLICT makes a racing duplicate a no-op.
     this.createExecutionSql =
       `WITH u AS (INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ($1, ` +
-      Array.from({ length: 16 }, (_, i) => `$${i + 28}`).join(', ') +
+      Array.from({ length: 18 }, (_, i) => `$${i + 28}`).join(', ') +
       ') ON CONFLICT (arn) DO NOTHING RETURNING arn)' +
       transitionWrites(channel);
   }
@@ -561,6 +588,7 @@ export class PostgresStore implements Store {
 
   async createStateMachine(
     stateMachine: StateMachineRecord,
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     const revision = stateMachine.current;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -578,6 +606,8 @@ export class PostgresStore implements Store {
         revision.loggingConfiguration,
         revision.tracingConfiguration,
         revision.createdAt,
+        publish?.description ?? null,
+        publish === undefined ? 0 : 1,
       ]);
       if (result !== undefined && result.created > 0) return { created: true };
       const existing = await this.getStateMachine(stateMachine.stateMachineArn);
@@ -636,6 +666,232 @@ export class PostgresStore implements Store {
     return row === undefined ? undefined : toRevision(row);
   }
 
+  /**
+   * Runs `work` in one transaction on one pooled connection. Version and alias writes first lock
+   * their machine's row (`lockMachine`), which orders them against each other per machine: a
+   * version cannot be deleted while an alias that routes to it is being created.
+   */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw storeError(error);
+    }
+    let failed: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failed = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(error);
+    } finally {
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
+  private async lockMachine(
+    client: PoolClient,
+    stateMachineArn: string,
+  ): Promise<{ current_revision_key: string; last_version: number } | undefined> {
+    const result = await client.query<{ current_revision_key: string; last_version: number }>(
+      'SELECT current_revision_key, last_version FROM state_machines WHERE arn = $1 FOR UPDATE',
+      [stateMachineArn],
+    );
+    return result.rows[0];
+  }
+
+  private async missingVersion(
+    client: PoolClient,
+    stateMachineArn: string,
+    routing: readonly AliasRoute[],
+  ): Promise<number | undefined> {
+    const found = await client.query<{ version: number }>(
+      'SELECT version FROM state_machine_versions WHERE state_machine_arn = $1 AND version = ANY($2::int[])',
+      [stateMachineArn, routing.map((r) => r.version)],
+    );
+    const present = new Set(found.rows.map((row) => row.version));
+    return routing.find((route) => !present.has(route.version))?.version;
+  }
+
+  async publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome> {
+    return this.transaction(async (client): Promise<PublishOutcome> => {
+      const machine = await this.lockMachine(client, stateMachineArn);
+      if (machine === undefined) return { kind: 'noStateMachine' };
+      if (request.update === undefined) {
+        if (machine.current_revision_key !== request.revisionKey) return { kind: 'revisionChanged' };
+        const existing = await client.query<VersionRow>(
+          'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND revision_key = $2 ' +
+            'ORDER BY version DESC LIMIT 1',
+          [stateMachineArn, request.revisionKey],
+        );
+        const row = existing.rows[0];
+        if (row !== undefined) return { kind: 'existing', version: toVersion(row) };
+      }
+      const count = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM state_machine_versions WHERE state_machine_arn = $1',
+        [stateMachineArn],
+      );
+      if ((count.rows[0]?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+      const update = request.update;
+      if (update !== undefined) {
+        const revision = update.revision;
+        await client.query(SQL.updateStateMachine, [
+          stateMachineArn,
+          revision.revisionKey,
+          update.updateDate,
+          update.revisionId,
+          revision.definition,
+          revision.roleArn,
+          revision.loggingConfiguration,
+          revision.tracingConfiguration,
+          revision.createdAt,
+        ]);
+      }
+      const version = versionRecord(
+        stateMachineArn,
+        machine.last_version + 1,
+        request.revisionKey,
+        request.creationDate,
+        request,
+      );
+      await client.query(
+        'WITH v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, ' +
+          'revision_id, description, creation_date) VALUES ($1, $2, $3, $4, $5, $6)) ' +
+          'UPDATE state_machines SET last_version = $2 WHERE arn = $1',
+        [
+          stateMachineArn,
+          version.version,
+          version.revisionKey,
+          version.revisionId ?? null,
+          version.description ?? null,
+          version.creationDate,
+        ],
+      );
+      return { kind: 'published', version };
+    });
+  }
+
+  async getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined> {
+    const row = await this.one<VersionRow>('selectVersion', [stateMachineArn, version]);
+    return row === undefined ? undefined : toVersion(row);
+  }
+
+  async listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>> {
+    checkLimit(page.limit);
+    const rows = await this.run<VersionRow>('listVersions', [
+      stateMachineArn,
+      page.after ?? 2 ** 31 - 1,
+      page.limit + 1,
+    ]);
+    return keysetPage(rows.map(toVersion), page.limit, (v) => v.version);
+  }
+
+  async deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
+    return this.transaction(async (client) => {
+      await this.lockMachine(client, stateMachineArn);
+      const rows = await client.query<AliasRow>(
+        'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1',
+        [stateMachineArn],
+      );
+      const aliases = aliasesRoutingTo(rows.rows, version);
+      if (aliases.length > 0) return { deleted: false as const, aliases };
+      await client.query('DELETE FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2', [
+        stateMachineArn,
+        version,
+      ]);
+      return { deleted: true as const };
+    });
+  }
+
+  async createStateMachineAlias(
+    alias: StateMachineAliasRecord,
+    maxAliases: number,
+  ): Promise<AliasCreateOutcome> {
+    return this.transaction(async (client): Promise<AliasCreateOutcome> => {
+      const arn = alias.stateMachineArn;
+      if ((await this.lockMachine(client, arn)) === undefined) return { kind: 'noStateMachine' };
+      const existing = await client.query<AliasRow>(SQL.selectAlias, [arn, alias.name]);
+      const row = existing.rows[0];
+      if (row !== undefined) return { kind: 'exists', existing: toAlias(row) };
+      const missing = await this.missingVersion(client, arn, alias.routing);
+      if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+      const count = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM state_machine_aliases WHERE state_machine_arn = $1',
+        [arn],
+      );
+      if ((count.rows[0]?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
+      await client.query(
+        'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, ' +
+          'creation_date, update_date) VALUES ($1, $2, $3, $4, $5, $6)',
+        [
+          arn,
+          alias.name,
+          alias.description ?? null,
+          routingJson(alias.routing),
+          alias.creationDate,
+          alias.updateDate,
+        ],
+      );
+      return { kind: 'created' };
+    });
+  }
+
+  async getStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+  ): Promise<StateMachineAliasRecord | undefined> {
+    const row = await this.one<AliasRow>('selectAlias', [stateMachineArn, name]);
+    return row === undefined ? undefined : toAlias(row);
+  }
+
+  async listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]> {
+    return (await this.run<AliasRow>('listAliases', [stateMachineArn])).map(toAlias);
+  }
+
+  async updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome> {
+    return this.transaction(async (client): Promise<AliasUpdateOutcome> => {
+      await this.lockMachine(client, stateMachineArn);
+      const found = await client.query<AliasRow>(SQL.selectAlias, [stateMachineArn, name]);
+      const row = found.rows[0];
+      if (row === undefined) return { kind: 'missing' };
+      const alias = toAlias(row);
+      if (change.routing !== undefined) {
+        const missing = await this.missingVersion(client, stateMachineArn, change.routing);
+        if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+        alias.routing = change.routing.map((r) => ({ version: r.version, weight: r.weight }));
+      }
+      if (change.description !== undefined) alias.description = change.description;
+      alias.updateDate = change.updateDate;
+      await client.query(
+        'UPDATE state_machine_aliases SET description = $3, routing = $4, update_date = $5 ' +
+          'WHERE state_machine_arn = $1 AND name = $2',
+        [stateMachineArn, name, alias.description ?? null, routingJson(alias.routing), alias.updateDate],
+      );
+      return { kind: 'updated', alias };
+    });
+  }
+
+  async deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void> {
+    await this.run('deleteAlias', [stateMachineArn, name]);
+  }
+
   async createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
     if (first.executionArn !== execution.executionArn || first.expectedVersion !== execution.version) {
       throw new Error(`first transition does not match execution ${execution.executionArn}`);
@@ -659,6 +915,8 @@ export class PostgresStore implements Store {
       execution.redriveCount,
       execution.mapRunArn ?? null,
       execution.mapRunIndex ?? null,
+      execution.stateMachineVersionArn ?? null,
+      execution.stateMachineAliasArn ?? null,
     ];
     const result = await this.transition('sw_createExecution', this.createExecutionSql, [
       ...transitionParams(first, this.nodeId),
@@ -681,6 +939,9 @@ export class PostgresStore implements Store {
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
     checkLimit(page.limit);
     const parent = executionParent(filter);
+    if (parent.by === 'version' || parent.by === 'alias') {
+      return this.listQualified(parent.by, parent.arn, filter, page);
+    }
     const machine = parent.by === 'machine';
     const fetch = page.limit + 1;
     const after = page.after;
@@ -710,6 +971,36 @@ export class PostgresStore implements Store {
               [parent.arn, filter.status, after.startDate, after.arn, fetch],
             );
     }
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
+  }
+
+  /** Executions started through a version or an alias, from their partial indexes. */
+  private async listQualified(
+    by: 'version' | 'alias',
+    qualifiedArn: string,
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    const column = by === 'version' ? 'state_machine_version_arn' : 'state_machine_alias_arn';
+    const params: unknown[] = [qualifiedArn];
+    const where = [`${column} = $1`];
+    if (filter.status !== undefined) {
+      params.push(filter.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (page.after !== undefined) {
+      params.push(page.after.startDate, page.after.arn);
+      where.push(executionAfter(params.length - 1, params.length));
+    }
+    params.push(page.limit + 1);
+    const text =
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+      `${NEWEST_FIRST} LIMIT $${params.length}`;
+    const name = `sw_list_${by}${filter.status !== undefined ? '_status' : ''}${page.after !== undefined ? '_after' : ''}`;
+    const rows = await this.exec<ExecutionRow>(name, text, params);
     return keysetPage(rows.map(toExecution), page.limit, (e) => ({
       startDate: e.startDate,
       arn: e.executionArn,

@@ -37,6 +37,13 @@ import type {
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
+  StateMachineAliasRecord,
+  AliasCreateOutcome,
+  AliasRoute,
+  AliasUpdateOutcome,
+  PublishOutcome,
+  PublishRequest,
   Store,
   TransitionCommit,
 } from './types.js';
@@ -50,6 +57,8 @@ import type {
   TaskRow,
   TimerRow,
   MapRunValues,
+  VersionRow,
+  AliasRow,
 } from './rows.js';
 import {
   EXECUTION_COLUMNS,
@@ -66,8 +75,12 @@ import {
   toTask,
   toTimer,
   keysetPage,
+  toVersion,
+  toAlias,
+  routingJson,
+  aliasesRoutingTo,
 } from './rows.js';
-import { checkLimit, executionParent, run } from './common.js';
+import { checkLimit, executionParent, run, versionRecord } from './common.js';
 
 type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -136,6 +149,8 @@ export class SqliteStore implements Store {
       number,
       string | null,
       number | null,
+      string | null,
+      string | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -207,7 +222,19 @@ export class SqliteStore implements Store {
   private readonly createMapRunTx: (mapRun: MapRunRecord, items: string[]) => void;
   private readonly createStateMachineTx: (
     stateMachine: StateMachineRecord,
+    publish: { description?: string } | undefined,
   ) => { created: true } | { created: false; existing: StateMachineRecord };
+  private readonly publishVersionTx: (stateMachineArn: string, request: PublishRequest) => PublishOutcome;
+  private readonly deleteVersionTx: (
+    stateMachineArn: string,
+    version: number,
+  ) => { deleted: true } | { deleted: false; aliases: string[] };
+  private readonly createAliasTx: (alias: StateMachineAliasRecord, maxAliases: number) => AliasCreateOutcome;
+  private readonly updateAliasTx: (
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ) => AliasUpdateOutcome;
   private readonly updateStateMachineTx: (
     stateMachineArn: string,
     revision: StateMachineRevision,
@@ -285,7 +312,7 @@ export class SqliteStore implements Store {
 
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -413,6 +440,8 @@ export class SqliteStore implements Store {
           execution.redriveCount,
           execution.mapRunArn ?? null,
           execution.mapRunIndex ?? null,
+          execution.stateMachineVersionArn ?? null,
+          execution.stateMachineAliasArn ?? null,
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);
@@ -442,22 +471,142 @@ export class SqliteStore implements Store {
       items.forEach((input, index) => this.insertMapRunItem.run(mapRun.mapRunArn, index, input));
     });
 
-    this.createStateMachineTx = db.transaction((stateMachine: StateMachineRecord) => {
-      const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
-      if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
-      this.insertRevisionRow(stateMachine.current);
-      this.insertStateMachine.run(
-        stateMachine.stateMachineArn,
-        stateMachine.name,
-        stateMachine.type,
-        stateMachine.status,
-        stateMachine.creationDate,
-        stateMachine.updateDate ?? null,
-        stateMachine.revisionId ?? null,
-        stateMachine.current.revisionKey,
+    this.createStateMachineTx = db.transaction(
+      (stateMachine: StateMachineRecord, publish: { description?: string } | undefined) => {
+        const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
+        if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
+        this.insertRevisionRow(stateMachine.current);
+        this.insertStateMachine.run(
+          stateMachine.stateMachineArn,
+          stateMachine.name,
+          stateMachine.type,
+          stateMachine.status,
+          stateMachine.creationDate,
+          stateMachine.updateDate ?? null,
+          stateMachine.revisionId ?? null,
+          stateMachine.current.revisionKey,
+        );
+        if (publish !== undefined) {
+          this.insertVersionRow(
+            versionRecord(
+              stateMachine.stateMachineArn,
+              1,
+              stateMachine.current.revisionKey,
+              stateMachine.creationDate,
+              { revisionId: stateMachine.revisionId, description: publish.description },
+            ),
+          );
+        }
+        return { created: true as const };
+      },
+    );
+
+    this.publishVersionTx = db.transaction(
+      (stateMachineArn: string, request: PublishRequest): PublishOutcome => {
+        const machine = this.lazy<{ current_revision_key: string; last_version: number }>(
+          'SELECT current_revision_key, last_version FROM state_machines WHERE arn = ?',
+        ).get(stateMachineArn);
+        if (machine === undefined) return { kind: 'noStateMachine' };
+        if (request.update === undefined) {
+          if (machine.current_revision_key !== request.revisionKey) return { kind: 'revisionChanged' };
+          const existing = this.lazy<VersionRow>(
+            'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND revision_key = ? ' +
+              'ORDER BY version DESC LIMIT 1',
+          ).get(stateMachineArn, request.revisionKey);
+          if (existing !== undefined) return { kind: 'existing', version: toVersion(existing) };
+        }
+        const count = this.lazy<{ n: number }>(
+          'SELECT count(*) AS n FROM state_machine_versions WHERE state_machine_arn = ?',
+        ).get(stateMachineArn);
+        if ((count?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+        const update = request.update;
+        if (update !== undefined) {
+          this.updateStateMachineStmt.run(
+            update.revision.revisionKey,
+            update.updateDate,
+            update.revisionId,
+            stateMachineArn,
+          );
+          this.insertRevisionRow({ ...update.revision, stateMachineArn });
+        }
+        const version = versionRecord(
+          stateMachineArn,
+          machine.last_version + 1,
+          request.revisionKey,
+          request.creationDate,
+          request,
+        );
+        this.insertVersionRow(version);
+        return { kind: 'published', version };
+      },
+    );
+
+    this.deleteVersionTx = db.transaction((stateMachineArn: string, version: number) => {
+      const aliases = aliasesRoutingTo(this.aliasRows(stateMachineArn), version);
+      if (aliases.length > 0) return { deleted: false as const, aliases };
+      this.lazy('DELETE FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?').run(
+        stateMachineArn,
+        version,
       );
-      return { created: true as const };
+      return { deleted: true as const };
     });
+
+    this.createAliasTx = db.transaction(
+      (alias: StateMachineAliasRecord, maxAliases: number): AliasCreateOutcome => {
+        const arn = alias.stateMachineArn;
+        if (this.lazy('SELECT 1 FROM state_machines WHERE arn = ?').get(arn) === undefined) {
+          return { kind: 'noStateMachine' };
+        }
+        const existing = this.lazy<AliasRow>(
+          'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+        ).get(arn, alias.name);
+        if (existing !== undefined) return { kind: 'exists', existing: toAlias(existing) };
+        const missing = this.missingVersion(arn, alias.routing);
+        if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+        const count = this.lazy<{ n: number }>(
+          'SELECT count(*) AS n FROM state_machine_aliases WHERE state_machine_arn = ?',
+        ).get(arn);
+        if ((count?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
+        this.lazy(
+          'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, ' +
+            'creation_date, update_date) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(
+          arn,
+          alias.name,
+          alias.description ?? null,
+          routingJson(alias.routing),
+          alias.creationDate,
+          alias.updateDate,
+        );
+        return { kind: 'created' };
+      },
+    );
+
+    this.updateAliasTx = db.transaction(
+      (
+        stateMachineArn: string,
+        name: string,
+        change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+      ): AliasUpdateOutcome => {
+        const row = this.lazy<AliasRow>(
+          'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+        ).get(stateMachineArn, name);
+        if (row === undefined) return { kind: 'missing' };
+        const alias = toAlias(row);
+        if (change.routing !== undefined) {
+          const missing = this.missingVersion(stateMachineArn, change.routing);
+          if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+          alias.routing = change.routing.map((r) => ({ version: r.version, weight: r.weight }));
+        }
+        if (change.description !== undefined) alias.description = change.description;
+        alias.updateDate = change.updateDate;
+        this.lazy(
+          'UPDATE state_machine_aliases SET description = ?, routing = ?, update_date = ? ' +
+            'WHERE state_machine_arn = ? AND name = ?',
+        ).run(alias.description ?? null, routingJson(alias.routing), alias.updateDate, stateMachineArn, name);
+        return { kind: 'updated', alias };
+      },
+    );
 
     this.updateStateMachineTx = db.transaction(
       (
@@ -483,8 +632,40 @@ export class SqliteStore implements Store {
 
     this.deleteStateMachineTx = db.transaction((stateMachineArn: string) => {
       this.deleteStateMachineStmt.run(stateMachineArn);
+      this.lazy('DELETE FROM state_machine_versions WHERE state_machine_arn = ?').run(stateMachineArn);
+      this.lazy('DELETE FROM state_machine_aliases WHERE state_machine_arn = ?').run(stateMachineArn);
       this.deleteUnusedRevisions.run(stateMachineArn, stateMachineArn);
     });
+  }
+
+  /** Inserts a version and raises its machine's count of versions ever published to it. */
+  private insertVersionRow(version: StateMachineVersionRecord): void {
+    this.lazy(
+      'INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+        'description, creation_date) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      version.stateMachineArn,
+      version.version,
+      version.revisionKey,
+      version.revisionId ?? null,
+      version.description ?? null,
+      version.creationDate,
+    );
+    this.lazy('UPDATE state_machines SET last_version = ? WHERE arn = ?').run(
+      version.version,
+      version.stateMachineArn,
+    );
+  }
+
+  private aliasRows(stateMachineArn: string): AliasRow[] {
+    return this.lazy<AliasRow>(
+      'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? ORDER BY creation_date, name',
+    ).all(stateMachineArn);
+  }
+
+  private missingVersion(stateMachineArn: string, routing: readonly AliasRoute[]): number | undefined {
+    const exists = this.lazy('SELECT 1 FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?');
+    return routing.find((route) => exists.get(stateMachineArn, route.version) === undefined)?.version;
   }
 
   private insertRevisionRow(revision: StateMachineRevision): void {
@@ -599,14 +780,15 @@ export class SqliteStore implements Store {
   deleteActivity(activityArn: string): Promise<void> {
     return this.enqueue(() => {
       this.deleteActivityStmt.run(activityArn);
-      this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
+      this.lazy('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
   }
 
   createStateMachine(
     stateMachine: StateMachineRecord,
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
-    return this.enqueue(() => this.createStateMachineTx(stateMachine));
+    return this.enqueue(() => this.createStateMachineTx(stateMachine, publish));
   }
 
   getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
@@ -657,6 +839,77 @@ export class SqliteStore implements Store {
     });
   }
 
+  publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome> {
+    return this.enqueue(() => this.publishVersionTx(stateMachineArn, request));
+  }
+
+  getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined> {
+    return run(() => {
+      const row = this.lazy<VersionRow>(
+        'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?',
+      ).get(stateMachineArn, version);
+      return row === undefined ? undefined : toVersion(row);
+    });
+  }
+
+  listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const rows = this.lazy<VersionRow>(
+        'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND version < ? ' +
+          'ORDER BY version DESC LIMIT ?',
+      ).all(stateMachineArn, page.after ?? Number.MAX_SAFE_INTEGER, page.limit + 1);
+      return keysetPage(rows.map(toVersion), page.limit, (v) => v.version);
+    });
+  }
+
+  deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
+    return this.enqueue(() => this.deleteVersionTx(stateMachineArn, version));
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasCreateOutcome> {
+    return this.enqueue(() => this.createAliasTx(alias, maxAliases));
+  }
+
+  getStateMachineAlias(stateMachineArn: string, name: string): Promise<StateMachineAliasRecord | undefined> {
+    return run(() => {
+      const row = this.lazy<AliasRow>(
+        'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+      ).get(stateMachineArn, name);
+      return row === undefined ? undefined : toAlias(row);
+    });
+  }
+
+  listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]> {
+    return run(() => this.aliasRows(stateMachineArn).map(toAlias));
+  }
+
+  updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome> {
+    return this.enqueue(() => this.updateAliasTx(stateMachineArn, name, change));
+  }
+
+  deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void> {
+    return this.enqueue(() => {
+      this.lazy('DELETE FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?').run(
+        stateMachineArn,
+        name,
+      );
+    });
+  }
+
   createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
     return this.enqueue(() => this.createExecutionTx(execution, first));
   }
@@ -675,6 +928,9 @@ export class SqliteStore implements Store {
     return run(() => {
       checkLimit(page.limit);
       const parent = executionParent(filter);
+      if (parent.by === 'version' || parent.by === 'alias') {
+        return this.listQualified(parent.by, parent.arn, filter, page);
+      }
       const byMachine = parent.by === 'machine';
       const first = byMachine ? this.listExecutionsFirst : this.listChildrenFirst;
       const next = byMachine ? this.listExecutionsAfter : this.listChildrenAfter;
@@ -699,6 +955,34 @@ export class SqliteStore implements Store {
         arn: e.executionArn,
       }));
     });
+  }
+
+  /** Executions started through a version or an alias, from their partial indexes. */
+  private listQualified(
+    by: 'version' | 'alias',
+    qualifiedArn: string,
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Page<ExecutionRecord, ExecutionCursor> {
+    const column = by === 'version' ? 'state_machine_version_arn' : 'state_machine_alias_arn';
+    const where = [`${column} = ?`];
+    const params: unknown[] = [qualifiedArn];
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (page.after !== undefined) {
+      where.push(EXECUTION_AFTER);
+      params.push(page.after.startDate, page.after.startDate, page.after.arn);
+    }
+    const rows = this.lazy<ExecutionRow>(
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+        'ORDER BY start_date DESC, arn LIMIT ?',
+    ).all(...params, page.limit + 1);
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
   }
 
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
@@ -779,7 +1063,7 @@ export class SqliteStore implements Store {
         return row === undefined ? undefined : toTask(row);
       }
       // The oldest queued task without a live claim (claims are few: hand-overs in flight).
-      const queued = this.consoleStatement<TaskRow>(
+      const queued = this.lazy<TaskRow>(
         "SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'queued' ORDER BY scheduled_at, token",
       );
       for (const row of queued.iterate(activityArn)) {
@@ -810,16 +1094,17 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The console's queries run far less often than a transition's, and the execution search is
-   * built from the filters given, so they are prepared on first use and kept here.
+   * Queries that run far less often than a transition's (the console's; versions and aliases),
+   * and the execution searches built from the filters given, are prepared on first use and kept
+   * here.
    */
-  private readonly consoleStatements = new Map<string, Statement<unknown[], unknown>>();
+  private readonly lazyStatements = new Map<string, Statement<unknown[], unknown>>();
 
-  private consoleStatement<R>(sql: string): Statement<unknown[], R> {
-    let statement = this.consoleStatements.get(sql);
+  private lazy<R>(sql: string): Statement<unknown[], R> {
+    let statement = this.lazyStatements.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare<unknown[], unknown>(sql);
-      this.consoleStatements.set(sql, statement);
+      this.lazyStatements.set(sql, statement);
     }
     return statement as Statement<unknown[], R>;
   }
@@ -827,7 +1112,7 @@ export class SqliteStore implements Store {
   listActivityTasks(activityArn: string, limit: number): Promise<ActivityTaskRecord[]> {
     return run(() => {
       checkLimit(limit);
-      return this.consoleStatement<TaskRow>(
+      return this.lazy<TaskRow>(
         'SELECT * FROM activity_tasks WHERE activity_arn = ? ORDER BY scheduled_at, token LIMIT ?',
       )
         .all(activityArn, limit)
@@ -838,7 +1123,7 @@ export class SqliteStore implements Store {
   countActivityTasks(activityArn: string): Promise<ActivityTaskCounts> {
     return run(() => {
       const counts: ActivityTaskCounts = { queued: 0, started: 0 };
-      const rows = this.consoleStatement<{ status: string; n: number }>(
+      const rows = this.lazy<{ status: string; n: number }>(
         'SELECT status, count(*) AS n FROM activity_tasks WHERE activity_arn = ? GROUP BY status',
       ).all(activityArn);
       for (const row of rows) {
@@ -852,16 +1137,16 @@ export class SqliteStore implements Store {
   setActivityHuman(activityArn: string, human: boolean): Promise<void> {
     return run(() => {
       if (human)
-        this.consoleStatement('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(
+        this.lazy('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(
           activityArn,
         );
-      else this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
+      else this.lazy('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
   }
 
   humanActivities(): Promise<string[]> {
     return run(() =>
-      this.consoleStatement<{ activity_arn: string }>(
+      this.lazy<{ activity_arn: string }>(
         'SELECT activity_arn FROM human_activities ORDER BY activity_arn',
       )
         .all()
@@ -904,7 +1189,7 @@ export class SqliteStore implements Store {
       const sql =
         `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
         'ORDER BY start_date DESC, arn LIMIT ?';
-      const rows = this.consoleStatement<ExecutionRow>(sql).all(...params, page.limit + 1);
+      const rows = this.lazy<ExecutionRow>(sql).all(...params, page.limit + 1);
       const items = rows.slice(0, page.limit).map(toExecution);
       const last = items[items.length - 1];
       return rows.length > page.limit && last !== undefined
@@ -916,7 +1201,7 @@ export class SqliteStore implements Store {
   countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>> {
     return run(() => {
       const counts: Partial<Record<ExecutionStatus, number>> = {};
-      const rows = this.consoleStatement<{ status: ExecutionStatus; n: number }>(
+      const rows = this.lazy<{ status: ExecutionStatus; n: number }>(
         'SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? GROUP BY status',
       ).all(stateMachineArn);
       for (const row of rows) counts[row.status] = row.n;
