@@ -245,7 +245,8 @@ export class Runtime {
         if (options.stateMachineVersionArn !== undefined) {
           record.stateMachineVersionArn = options.stateMachineVersionArn;
         }
-        if (options.stateMachineAliasArn !== undefined) record.stateMachineAliasArn = options.stateMachineAliasArn;
+        if (options.stateMachineAliasArn !== undefined)
+          record.stateMachineAliasArn = options.stateMachineAliasArn;
         const snapshot = this.snapshot(record, revision, input.value);
         const first = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
         if (!first.ok) throw new Error(`StartExecution was rejected: ${first.rejection}`);
@@ -483,7 +484,8 @@ export class Runtime {
     if (record.stateMachineVersionArn !== undefined) {
       snapshot.stateMachineVersionArn = record.stateMachineVersionArn;
     }
-    if (record.stateMachineAliasArn !== undefined) snapshot.stateMachineAliasArn = record.stateMachineAliasArn;
+    if (record.stateMachineAliasArn !== undefined)
+      snapshot.stateMachineAliasArn = record.stateMachineAliasArn;
     return snapshot;
   }
 

@@ -473,7 +473,8 @@ export class MemoryStore implements Store {
       if (request.update === undefined) {
         if (stored.currentKey !== request.revisionKey) return { kind: 'revisionChanged' };
         for (const version of versions?.values() ?? []) {
-          if (version.revisionKey === request.revisionKey) return { kind: 'existing', version: copy(version) };
+          if (version.revisionKey === request.revisionKey)
+            return { kind: 'existing', version: copy(version) };
         }
       }
       // Checked before anything is written: a refused publish leaves the machine as it was.

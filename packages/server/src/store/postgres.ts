@@ -717,7 +717,10 @@ export class PostgresStore implements Store {
     return routing.find((route) => !present.has(route.version))?.version;
   }
 
-  async publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome> {
+  async publishStateMachineVersion(
+    stateMachineArn: string,
+    request: PublishRequest,
+  ): Promise<PublishOutcome> {
     return this.transaction(async (client): Promise<PublishOutcome> => {
       const machine = await this.lockMachine(client, stateMachineArn);
       if (machine === undefined) return { kind: 'noStateMachine' };

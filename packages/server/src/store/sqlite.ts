@@ -664,7 +664,9 @@ export class SqliteStore implements Store {
   }
 
   private missingVersion(stateMachineArn: string, routing: readonly AliasRoute[]): number | undefined {
-    const exists = this.lazy('SELECT 1 FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?');
+    const exists = this.lazy(
+      'SELECT 1 FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?',
+    );
     return routing.find((route) => exists.get(stateMachineArn, route.version) === undefined)?.version;
   }
 
@@ -1137,18 +1139,14 @@ export class SqliteStore implements Store {
   setActivityHuman(activityArn: string, human: boolean): Promise<void> {
     return run(() => {
       if (human)
-        this.lazy('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(
-          activityArn,
-        );
+        this.lazy('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(activityArn);
       else this.lazy('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
   }
 
   humanActivities(): Promise<string[]> {
     return run(() =>
-      this.lazy<{ activity_arn: string }>(
-        'SELECT activity_arn FROM human_activities ORDER BY activity_arn',
-      )
+      this.lazy<{ activity_arn: string }>('SELECT activity_arn FROM human_activities ORDER BY activity_arn')
         .all()
         .map((row) => row.activity_arn),
     );

@@ -63,7 +63,9 @@ function parseRouting(items: RoutingItem[]): { stateMachineArn: string; routing:
   }
   const weights = items.map((item) => item.weight);
   if (weights.reduce((sum, w) => sum + w, 0) !== 100) {
-    throw validation(`Sum of routing configuration weights must equal 100. Received: [${weights.join(', ')}]`);
+    throw validation(
+      `Sum of routing configuration weights must equal 100. Received: [${weights.join(', ')}]`,
+    );
   }
   return {
     stateMachineArn,
@@ -206,7 +208,10 @@ export const ListStateMachineAliases: Operation = async (service, input) => {
     throw stateMachineDoesNotExist(stateMachineArn);
   }
   const version = parsed.version;
-  if (version !== undefined && (await service.store.getStateMachineVersion(stateMachineArn, version)) === undefined) {
+  if (
+    version !== undefined &&
+    (await service.store.getStateMachineVersion(stateMachineArn, version)) === undefined
+  ) {
     throw resourceNotFound(parsed.arn);
   }
   const query = `aliases:${parsed.arn}`;

@@ -35,7 +35,10 @@ async function startExpress(
     arn,
     name,
     { text, value },
-    { stateMachineVersionArn: target.stateMachineVersionArn, stateMachineAliasArn: target.stateMachineAliasArn },
+    {
+      stateMachineVersionArn: target.stateMachineVersionArn,
+      stateMachineAliasArn: target.stateMachineAliasArn,
+    },
   );
   return execution;
 }

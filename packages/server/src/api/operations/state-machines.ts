@@ -124,11 +124,11 @@ export function describeRevision(revision: StateMachineRevision): Record<string,
  * and description), or the version an alias (`…:<name>`) sends most of its traffic to.
  */
 export const DescribeStateMachine: Operation = async (service, input) => {
-  const { stateMachine: sm, version, stateMachineVersionArn } = await requireTarget(
-    service,
-    input.string('stateMachineArn'),
-    mainRoute,
-  );
+  const {
+    stateMachine: sm,
+    version,
+    stateMachineVersionArn,
+  } = await requireTarget(service, input.string('stateMachineArn'), mainRoute);
   if (version === undefined || stateMachineVersionArn === undefined) {
     return {
       stateMachineArn: sm.stateMachineArn,
@@ -196,7 +196,9 @@ export const UpdateStateMachine: Operation = async (service, input) => {
     return {
       updateDate: new Date(now),
       ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
-      ...(version !== undefined ? { stateMachineVersionArn: versionArnOf(sm.stateMachineArn, version.version) } : {}),
+      ...(version !== undefined
+        ? { stateMachineVersionArn: versionArnOf(sm.stateMachineArn, version.version) }
+        : {}),
     };
   }
   const revisionId = randomUUID();

@@ -51,7 +51,10 @@ export interface Target {
  * An alias's version for one execution: each route gets its weight's share of starts (a weight
  * of 0 gets none, 100 gets all).
  */
-export function pickByWeight(routing: readonly AliasRoute[], draw: () => number = () => randomInt(100)): number {
+export function pickByWeight(
+  routing: readonly AliasRoute[],
+  draw: () => number = () => randomInt(100),
+): number {
   const roll = draw();
   let upTo = 0;
   for (const route of routing) {
@@ -156,7 +159,10 @@ export async function publishCurrent(
 }
 
 /** The version a publish produced or found; its refusals as the API errors. */
-export function publishedOrThrow(outcome: PublishOutcome, stateMachineArn: string): StateMachineVersionRecord {
+export function publishedOrThrow(
+  outcome: PublishOutcome,
+  stateMachineArn: string,
+): StateMachineVersionRecord {
   switch (outcome.kind) {
     case 'published':
     case 'existing':
