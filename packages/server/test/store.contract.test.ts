@@ -1495,7 +1495,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 4);
+        assert.equal(sqliteMigrations.length, 5);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()
@@ -1510,6 +1510,7 @@ void describe('sqlite store durability', () => {
         ]) {
           assert.ok(names.includes(name), `${name} exists`);
         }
+        assert.ok(!names.includes('executions_by_revision'), 'migration 5 dropped executions_by_revision');
       } finally {
         check.close();
       }

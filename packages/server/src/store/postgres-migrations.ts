@@ -169,4 +169,9 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
   ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
+  // 4: as SQLite's migration 5, one index fewer on every execution insert: only
+  // DeleteStateMachine's clean-up of unused revisions used it.
+  `
+  DROP INDEX executions_by_revision;
+  `,
 ];

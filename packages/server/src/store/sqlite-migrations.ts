@@ -231,4 +231,10 @@ export const sqliteMigrations: readonly string[] = [
   DROP TABLE threads;
   ALTER TABLE threads_new RENAME TO threads;
   `,
+  // 5: one index fewer on every execution insert. executions_by_revision only served
+  // DeleteStateMachine's clean-up of unused revisions, which now reads the machine's executions
+  // through executions_by_machine: a rare, per-machine scan instead of a write on the hot path.
+  `
+  DROP INDEX executions_by_revision;
+  `,
 ];
