@@ -169,4 +169,15 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
   ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
+  // 4: resource tags (SQLite's migration 5): the tags of state machines and activities, by the
+  // resource's ARN, with the position that keeps the order keys were first set in.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    value text NOT NULL,
+    position integer NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  );
+  `,
 ];
