@@ -174,4 +174,15 @@ export const postgresMigrations: readonly string[] = [
   `
   DROP INDEX executions_by_revision;
   `,
+  // 5: resource tags (SQLite's migration 6): the tags of state machines and activities, by the
+  // resource's ARN, with the position that keeps the order keys were first set in.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    value text NOT NULL,
+    position integer NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  );
+  `,
 ];

@@ -44,6 +44,8 @@ import type {
   StateMachineRecord,
   StateMachineRevision,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
 import type {
@@ -72,7 +74,7 @@ import {
   toTimer,
   keysetPage,
 } from './rows.js';
-import { checkLimit, executionParent } from './common.js';
+import { checkLimit, distinctTags, executionParent, taggedCount } from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -142,9 +144,27 @@ function transitionWrites(channel: string): string {
   );
 }
 
+/**
+ * Inserts the tags bound as arrays at $k, $k+1 (distinct keys, positions from 1) for `arn`, only
+ * when `gate` is a CTE that produced a row. A key that somehow exists already takes the value.
+ */
+function insertTags(arn: string, keys: number, gate: string): string {
+  return (
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    `SELECT ${arn}, g.key, g.value, g.n FROM unnest($${keys}::text[], $${keys + 1}::text[]) ` +
+    `WITH ORDINALITY AS g (key, value, n) WHERE EXISTS (SELECT 1 FROM ${gate}) ` +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value'
+  );
+}
+
+const TAGGABLE =
+  '(EXISTS (SELECT 1 FROM activities WHERE arn = $1) OR EXISTS (SELECT 1 FROM state_machines WHERE arn = $1))';
+
 const SQL = {
+  // The activity and its tags in one statement; the tags only if the activity is new.
   insertActivity:
-    'INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *',
+    'WITH a AS (INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ' +
+    `ON CONFLICT DO NOTHING RETURNING *), t AS (${insertTags('$1', 4, 'a')}) SELECT * FROM a`,
   selectActivity: 'SELECT * FROM activities WHERE arn = $1',
   selectActivityByName: 'SELECT * FROM activities WHERE name = $1',
   listActivitiesFirst: 'SELECT * FROM activities ORDER BY creation_date, arn LIMIT $1',
@@ -167,7 +187,8 @@ const SQL = {
     'ON CONFLICT DO NOTHING RETURNING arn), ' +
     'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
     'logging_configuration, tracing_configuration, created_at) ' +
-    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING) ' +
+    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING), ' +
+    `t AS (${insertTags('$1', 14, 'm')}) ` +
     'SELECT count(*) AS created FROM m',
   selectStateMachine: `${STATE_MACHINE_SELECT} WHERE m.arn = $1`,
   listStateMachinesFirst: `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT $1`,
@@ -186,6 +207,29 @@ const SQL = {
     'WITH d AS (DELETE FROM state_machines WHERE arn = $1) ' +
     'DELETE FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key NOT IN ' +
     '(SELECT revision_key FROM executions WHERE state_machine_arn = $1)',
+
+  // A resource's tags leave with it, in the same transaction but a statement of its own: see
+  // deleteWithTags.
+  deleteResourceTags: 'DELETE FROM resource_tags WHERE resource_arn = $1',
+  // No row: no such resource; one row of NULLs: a resource without tags.
+  selectTags:
+    `SELECT t.key, t.value FROM (SELECT 1 WHERE ${TAGGABLE}) r ` +
+    'LEFT JOIN resource_tags t ON t.resource_arn = $1 ORDER BY t.position',
+  // Serialises the tag writes of one resource, and orders them against its deletion.
+  lockTaggable:
+    'WITH a AS (SELECT arn FROM activities WHERE arn = $1 FOR UPDATE), ' +
+    'm AS (SELECT arn FROM state_machines WHERE arn = $1 FOR UPDATE) ' +
+    'SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM m) AS found',
+  selectTagKeys: 'SELECT key FROM resource_tags WHERE resource_arn = $1',
+  // New keys go after the resource's last one; a key already set keeps its position.
+  upsertTags:
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    'SELECT $1, g.key, g.value, (SELECT coalesce(max(position), 0) FROM resource_tags WHERE resource_arn = $1) + g.n ' +
+    'FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS g (key, value, n) ' +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value',
+  untag:
+    'WITH d AS (DELETE FROM resource_tags WHERE resource_arn = $1 AND key = ANY($2::text[])) ' +
+    `SELECT ${TAGGABLE} AS found`,
 
   selectExecution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = $1`,
   listExecutionsFirst: `${BY_MACHINE} ${NEWEST_FIRST} LIMIT $2`,
@@ -521,14 +565,17 @@ export class PostgresStore implements Store {
     return (await this.run<R>(name, values))[0];
   }
 
-  async createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+  async createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
     // Idempotent by name: the insert does nothing when the name (or ARN) exists, and then the
     // stored one is answered. A delete racing in between is retried.
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const inserted = await this.one<ActivityRow>('insertActivity', [
         activity.activityArn,
         activity.name,
         activity.creationDate,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
       ]);
       if (inserted !== undefined) return toActivity(inserted);
       const existing = await this.one<ActivityRow>('selectActivityByName', [activity.name]);
@@ -556,13 +603,15 @@ export class PostgresStore implements Store {
   }
 
   async deleteActivity(activityArn: string): Promise<void> {
-    await this.run('deleteActivity', [activityArn]);
+    await this.deleteWithTags('deleteActivity', activityArn);
   }
 
   async createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     const revision = stateMachine.current;
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await this.one<{ created: number }>('createStateMachine', [
         stateMachine.stateMachineArn,
@@ -578,6 +627,8 @@ export class PostgresStore implements Store {
         revision.loggingConfiguration,
         revision.tracingConfiguration,
         revision.createdAt,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
       ]);
       if (result !== undefined && result.created > 0) return { created: true };
       const existing = await this.getStateMachine(stateMachine.stateMachineArn);
@@ -628,7 +679,99 @@ export class PostgresStore implements Store {
   }
 
   async deleteStateMachine(stateMachineArn: string): Promise<void> {
-    await this.run('deleteStateMachine', [stateMachineArn]);
+    await this.deleteWithTags('deleteStateMachine', stateMachineArn);
+  }
+
+  /**
+   * Deletes a resource, then its tags in a second statement of the same transaction: that one
+   * reads a snapshot taken after the delete got the row, so it also sees the tags of a TagResource
+   * that held the row (lockTaggable) until it committed. A TagResource after the delete finds no
+   * row to lock. Either way no tag outlives its resource to reappear on one created later.
+   */
+  private async deleteWithTags(
+    statement: 'deleteActivity' | 'deleteStateMachine',
+    arn: string,
+  ): Promise<void> {
+    await this.transaction(async (query) => {
+      await query(statement, [arn]);
+      await query('deleteResourceTags', [arn]);
+    });
+  }
+
+  async listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    const rows = await this.run<{ key: string | null; value: string | null }>('selectTags', [resourceArn]);
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((row) => (row.key === null ? [] : [{ key: row.key, value: row.value ?? '' }]));
+  }
+
+  async tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    const distinct = distinctTags(tags);
+    return this.transaction(async (query) => {
+      const [lock] = await query<{ found: number }>('lockTaggable', [resourceArn]);
+      if ((lock?.found ?? 0) === 0) return 'notFound';
+      // A statement after the lock: its snapshot has every tag write that held the lock before.
+      const existing = await query<{ key: string }>('selectTagKeys', [resourceArn]);
+      if (
+        taggedCount(
+          existing.map((row) => row.key),
+          distinct,
+        ) > maxTags
+      )
+        return 'tooManyTags';
+      if (distinct.length > 0) {
+        await query('upsertTags', [resourceArn, distinct.map((t) => t.key), distinct.map((t) => t.value)]);
+      }
+      return 'tagged';
+    });
+  }
+
+  async untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    const [row] = await this.run<{ found: boolean }>('untag', [resourceArn, keys]);
+    return row?.found === true;
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection (READ COMMITTED: each statement sees
+   * what committed before it started); a throw rolls it back. Statements are named by SQL's keys.
+   */
+  private async transaction<T>(
+    work: (query: <R extends QueryResultRow>(name: SqlName, values: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw storeError(error);
+    }
+    const query = async <R extends QueryResultRow>(name: SqlName, values: unknown[]): Promise<R[]> => {
+      try {
+        return (await client.query<R>({ name: `sw_${name}`, text: SQL[name], values })).rows;
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    const plain = async (text: string): Promise<void> => {
+      try {
+        await client.query(text);
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    let broken: Error | undefined;
+    try {
+      await plain('BEGIN');
+      const result = await work(query);
+      await plain('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        // A connection that cannot even roll back is not given back to the pool.
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {

@@ -237,4 +237,16 @@ export const sqliteMigrations: readonly string[] = [
   `
   DROP INDEX executions_by_revision;
   `,
+  // 6: resource tags (TagResource, and the tags of CreateActivity / CreateStateMachine) of state
+  // machines and activities, by the resource's ARN. \`position\` keeps the order keys were first
+  // set in, which ListTagsForResource answers; replacing a value keeps its key's position.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -22,6 +22,7 @@ import {
 } from './executions.js';
 import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
+import { ListTagsForResource, TagResource, UntagResource } from './tags.js';
 
 export type { ServiceContext } from './context.js';
 export { createConsoleOperations, CONSOLE_TARGET_PREFIX } from './console.js';
@@ -51,6 +52,9 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeMapRun,
   ListMapRuns,
   UpdateMapRun,
+  TagResource,
+  UntagResource,
+  ListTagsForResource,
 };
 
 export function createOperations(service: ServiceContext): Record<string, OperationHandler> {

@@ -20,6 +20,7 @@ import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../paginati
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
 import { AWS_OWNED_KEY } from './activities.js';
+import { requestTags } from './tags.js';
 
 const DEFAULT_LOGGING = { level: 'OFF', includeExecutionData: false };
 const DEFAULT_TRACING = { enabled: false };
@@ -55,6 +56,7 @@ export const CreateStateMachine: Operation = async (service, input) => {
   checkDefinition(definition, type);
   const now = service.now();
   const arn = stateMachineArn(service.scope, name);
+  const tags = requestTags(input, arn);
   const revision: StateMachineRevision = {
     stateMachineArn: arn,
     revisionKey: randomUUID(),
@@ -64,16 +66,13 @@ export const CreateStateMachine: Operation = async (service, input) => {
     tracingConfiguration: jsonText(input, 'tracingConfiguration', DEFAULT_TRACING),
     createdAt: now,
   };
-  const outcome = await service.store.createStateMachine({
-    stateMachineArn: arn,
-    name,
-    type,
-    status: 'ACTIVE',
-    creationDate: now,
-    current: revision,
-  });
+  const outcome = await service.store.createStateMachine(
+    { stateMachineArn: arn, name, type, status: 'ACTIVE', creationDate: now, current: revision },
+    tags,
+  );
   if (!outcome.created) {
-    // Idempotent when everything that defines the machine matches; roleArn and tags may differ.
+    // Idempotent when everything that defines the machine matches; roleArn and tags may differ,
+    // and the tags of the first create stay as they are.
     const prior = outcome.existing;
     const same =
       prior.type === type &&
