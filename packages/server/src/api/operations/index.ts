@@ -22,6 +22,7 @@ import {
 } from './executions.js';
 import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
+import { TestState } from './test-state.js';
 
 export type { ServiceContext } from './context.js';
 export { createConsoleOperations, CONSOLE_TARGET_PREFIX } from './console.js';
@@ -51,6 +52,7 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeMapRun,
   ListMapRuns,
   UpdateMapRun,
+  TestState,
 };
 
 export function createOperations(service: ServiceContext): Record<string, OperationHandler> {
