@@ -23,6 +23,7 @@ import {
 import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
 import { ListTagsForResource, TagResource, UntagResource } from './tags.js';
+import { TestState } from './test-state.js';
 
 export type { ServiceContext } from './context.js';
 export { createConsoleOperations, CONSOLE_TARGET_PREFIX } from './console.js';
@@ -55,6 +56,7 @@ const OPERATIONS: Record<string, Operation> = {
   TagResource,
   UntagResource,
   ListTagsForResource,
+  TestState,
 };
 
 export function createOperations(service: ServiceContext): Record<string, OperationHandler> {
