@@ -247,6 +247,147 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.deepEqual(await store.createActivity(b), b);
       }));
 
+    void it('stores the tags of a created activity or state machine, not of a repeated create', () =>
+      withStore(async (store) => {
+        const a = activityRecord('tagged', 100);
+        await store.createActivity(a, [
+          { key: 'team', value: 'core' },
+          { key: 'env', value: '' },
+        ]);
+        const m = machineRecord('tagged', 100);
+        assert.deepEqual(await store.createStateMachine(m, [{ key: 'z', value: '1' }]), { created: true });
+        // Idempotent creates answer the stored resource and leave its tags alone.
+        await store.createActivity(a, [{ key: 'team', value: 'other' }]);
+        assert.equal((await store.createStateMachine(m, [{ key: 'y', value: '2' }])).created, false);
+
+        assert.deepEqual(await store.listTags(a.activityArn), [
+          { key: 'team', value: 'core' },
+          { key: 'env', value: '' },
+        ]);
+        assert.deepEqual(await store.listTags(m.stateMachineArn), [{ key: 'z', value: '1' }]);
+        const plain = activityRecord('plain', 100);
+        await store.createActivity(plain);
+        assert.deepEqual(await store.listTags(plain.activityArn), []);
+      }));
+
+    void it('tags and untags resources, listing keys in the order they were first set', () =>
+      withStore(async (store) => {
+        const m = machineRecord('flow', 100);
+        await store.createStateMachine(m);
+        const arn = m.stateMachineArn;
+        assert.equal(
+          await store.tagResource(
+            arn,
+            [
+              { key: 'b', value: '1' },
+              { key: 'a', value: '2' },
+            ],
+            50,
+          ),
+          'tagged',
+        );
+        // A key set again keeps its place and takes the new value; a key given twice, its last.
+        assert.equal(
+          await store.tagResource(
+            arn,
+            [
+              { key: 'c', value: '3' },
+              { key: 'b', value: 'x' },
+              { key: 'c', value: '4' },
+            ],
+            50,
+          ),
+          'tagged',
+        );
+        assert.equal(await store.tagResource(arn, [], 50), 'tagged');
+        assert.deepEqual(await store.listTags(arn), [
+          { key: 'b', value: 'x' },
+          { key: 'a', value: '2' },
+          { key: 'c', value: '4' },
+        ]);
+
+        // Untagging a key that is not there is no error.
+        assert.equal(await store.untagResource(arn, ['a', 'missing']), true);
+        assert.equal(await store.untagResource(arn, []), true);
+        assert.deepEqual(await store.listTags(arn), [
+          { key: 'b', value: 'x' },
+          { key: 'c', value: '4' },
+        ]);
+        // A removed key set again goes to the end.
+        await store.tagResource(arn, [{ key: 'a', value: 'back' }], 50);
+        assert.deepEqual(
+          (await store.listTags(arn))?.map((t) => t.key),
+          ['b', 'c', 'a'],
+        );
+        await store.untagResource(arn, ['a', 'b', 'c']);
+        assert.deepEqual(await store.listTags(arn), []);
+
+        // Activities take tags the same way, and the two resources' tags stay apart.
+        const act = activityRecord('worker', 100);
+        await store.createActivity(act);
+        assert.equal(await store.tagResource(act.activityArn, [{ key: 'b', value: 'act' }], 50), 'tagged');
+        assert.deepEqual(await store.listTags(act.activityArn), [{ key: 'b', value: 'act' }]);
+        assert.deepEqual(await store.listTags(arn), []);
+      }));
+
+    void it('refuses tags past the limit, counting a key already set once', () =>
+      withStore(async (store) => {
+        const a = activityRecord('full', 100);
+        const keys = (from: number, n: number) =>
+          Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
+        await store.createActivity(a, keys(0, 3));
+        assert.equal(await store.tagResource(a.activityArn, keys(3, 3), 5), 'tooManyTags');
+        assert.deepEqual(
+          await store.listTags(a.activityArn),
+          keys(0, 3),
+          'nothing of a refused request is set',
+        );
+        // Two new keys and one already set: five in all.
+        assert.equal(await store.tagResource(a.activityArn, [...keys(3, 2), ...keys(0, 1)], 5), 'tagged');
+        assert.equal(await store.tagResource(a.activityArn, [{ key: 'k4', value: 'new' }], 5), 'tagged');
+        assert.equal(await store.tagResource(a.activityArn, [{ key: 'k5', value: '' }], 5), 'tooManyTags');
+        assert.equal((await store.listTags(a.activityArn))?.length, 5);
+        assert.equal((await store.listTags(a.activityArn))?.[4]?.value, 'new');
+      }));
+
+    void it('finds no taggable resource for other ARNs: missing, versions, aliases, labels', () =>
+      withStore(async (store) => {
+        const m = machineRecord('sm', 100);
+        await store.createStateMachine(m);
+        for (const arn of [
+          `${REGION}:stateMachine:missing`,
+          `${REGION}:activity:missing`,
+          `${m.stateMachineArn}:1`,
+          `${m.stateMachineArn}:PROD`,
+          `${m.stateMachineArn}/Map`,
+          `${REGION}:execution:sm:e1`,
+        ]) {
+          assert.equal(await store.listTags(arn), undefined, arn);
+          assert.equal(await store.tagResource(arn, [{ key: 'k', value: 'v' }], 50), 'notFound', arn);
+          assert.equal(await store.untagResource(arn, ['k']), false, arn);
+        }
+        assert.deepEqual(await store.listTags(m.stateMachineArn), []);
+      }));
+
+    void it('deletes tags with their resource, so a resource created again starts untagged', () =>
+      withStore(async (store) => {
+        const a = activityRecord('gone', 100);
+        await store.createActivity(a, [{ key: 'k', value: 'v' }]);
+        const m = machineRecord('gone', 100);
+        await store.createStateMachine(m, [{ key: 'k', value: 'v' }]);
+        await store.tagResource(m.stateMachineArn, [{ key: 'j', value: 'w' }], 50);
+
+        await store.deleteActivity(a.activityArn);
+        await store.deleteStateMachine(m.stateMachineArn);
+        assert.equal(await store.listTags(a.activityArn), undefined);
+        assert.equal(await store.listTags(m.stateMachineArn), undefined);
+
+        await store.createActivity(a);
+        await store.createStateMachine(m, [{ key: 'j', value: 'again' }]);
+        assert.deepEqual(await store.listTags(a.activityArn), []);
+        assert.deepEqual(await store.listTags(m.stateMachineArn), [{ key: 'j', value: 'again' }]);
+      }));
+
     void it('lists activities in keyset pages ordered by creation date then ARN', () =>
       withStore(async (store) => {
         const all = [
@@ -1341,7 +1482,7 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
       withStore(async (store) => {
         const m = machineRecord('versioned', 1000);
         const arn = m.stateMachineArn;
-        assert.deepEqual(await store.createStateMachine(m, { description: 'first' }), { created: true });
+        assert.deepEqual(await store.createStateMachine(m, [], { description: 'first' }), { created: true });
         const v1: StateMachineVersionRecord = {
           stateMachineArn: arn,
           version: 1,
@@ -1352,7 +1493,7 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.deepEqual(await store.getStateMachineVersion(arn, 1), v1);
         assert.equal(await store.getStateMachineVersion(arn, 2), undefined);
         // A second create of the same machine publishes nothing.
-        await store.createStateMachine(m, { description: 'again' });
+        await store.createStateMachine(m, [], { description: 'again' });
         assert.deepEqual((await store.listStateMachineVersions(arn, { limit: 10 })).items, [v1]);
 
         // The current revision has a version already: it is answered, nothing is added.
@@ -1456,7 +1597,7 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.equal(await store.getStateMachineVersion(arn, 1), undefined);
         assert.deepEqual(await store.listStateMachineVersions(arn, { limit: 10 }), { items: [] });
         const reborn = machineRecord('versioned', 5000);
-        await store.createStateMachine(reborn, {});
+        await store.createStateMachine(reborn, [], {});
         assert.deepEqual((await store.listStateMachineVersions(arn, { limit: 10 })).items, [
           { stateMachineArn: arn, version: 1, revisionKey: reborn.current.revisionKey, creationDate: 5000 },
         ]);
@@ -1466,7 +1607,7 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
       withStore(async (store) => {
         const m = machineRecord('aliased', 1000);
         const arn = m.stateMachineArn;
-        await store.createStateMachine(m, {});
+        await store.createStateMachine(m, [], {});
         const r1 = revisionRecord(arn, 'aliased-r1', 2000);
         await store.publishStateMachineVersion(arn, {
           revisionKey: r1.revisionKey,
@@ -1567,7 +1708,7 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
     void it('lists the executions started through a version or an alias, newest first', () =>
       withStore(async (store) => {
         const m = machineRecord('qualified', 1);
-        await store.createStateMachine(m, {});
+        await store.createStateMachine(m, [], {});
         const v1 = `${m.stateMachineArn}:1`;
         const v2 = `${m.stateMachineArn}:2`;
         const prod = `${m.stateMachineArn}:PROD`;
@@ -1793,6 +1934,8 @@ void describe('sqlite store durability', () => {
         await startExecution(store, childRecord(run, 0, 50));
         assert.equal((await store.mapRunChildren(run.mapRunArn))[0]?.mapRunIndex, 0);
         assert.deepEqual(await store.runningMapRuns(), [run]);
+        assert.equal(await store.tagResource(machineArn, [{ key: 'k', value: 'v' }], 50), 'tagged');
+        assert.deepEqual(await store.listTags(machineArn), [{ key: 'k', value: 'v' }]);
         // A machine from before versions existed publishes its first one as version 1.
         const published = await store.publishStateMachineVersion(machineArn, {
           revisionKey: 'old-r0',
@@ -1807,7 +1950,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 5);
+        assert.equal(sqliteMigrations.length, 7);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()
@@ -1819,6 +1962,7 @@ void describe('sqlite store durability', () => {
           'map_run_items',
           'executions_by_map_run',
           'executions_by_map_run_status',
+          'resource_tags',
           'state_machine_versions',
           'state_machine_aliases',
           'executions_by_version',
@@ -1826,6 +1970,7 @@ void describe('sqlite store durability', () => {
         ]) {
           assert.ok(names.includes(name), `${name} exists`);
         }
+        assert.ok(!names.includes('executions_by_revision'), 'migration 5 dropped executions_by_revision');
       } finally {
         check.close();
       }

@@ -97,6 +97,18 @@ export function resourceNotFound(
   return new ApiError('ResourceNotFound', message, 400, { resourceName });
 }
 
+/** AWS's wording for a resource TagResource cannot find (recorded for a version ARN). */
+export function taggedResourceNotFound(arn: string): ApiError {
+  return resourceNotFound(arn, `Resource not found: '${arn}'`);
+}
+
+/** Unrecorded wording; `resourceName` as the model's TooManyTags shape carries it. */
+export function tooManyTags(arn: string, limit: number): ApiError {
+  return new ApiError('TooManyTags', `Too Many Tags: 'A resource can have at most ${limit} tags'`, 400, {
+    resourceName: arn,
+  });
+}
+
 /** A well-formed state machine ARN that does not name a version (or an alias) where one is needed. Unrecorded wording. */
 export function invalidQualifiedArn(value: string, kind: 'version' | 'alias'): ApiError {
   return new ApiError('InvalidArn', `Invalid Arn: 'Not a state machine ${kind} ARN: ${value}'`);

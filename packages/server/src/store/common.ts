@@ -1,5 +1,5 @@
 /** Small rules every store shares, so that the backends cannot drift apart on them. */
-import type { ExecutionFilter, StateMachineVersionRecord } from './types.js';
+import type { ExecutionFilter, StateMachineVersionRecord, Tag } from './types.js';
 
 /** Page sizes are the API's business (0 means its default); a store only takes real ones. */
 export function checkLimit(limit: number): void {
@@ -53,4 +53,21 @@ export function run<T>(work: () => T): Promise<T> {
   return new Promise((resolve) => {
     resolve(work());
   });
+}
+
+/**
+ * One entry per key, in the order keys first appear, each with its last value: how a request
+ * that names a key twice is applied (and so counted against the tag limit).
+ */
+export function distinctTags(tags: readonly Tag[]): Tag[] {
+  const byKey = new Map<string, string>();
+  for (const tag of tags) byKey.set(tag.key, tag.value);
+  return [...byKey].map(([key, value]) => ({ key, value }));
+}
+
+/** How many keys a resource ends with after `tags` (distinct) are set on its `existing` keys. */
+export function taggedCount(existing: Iterable<string>, tags: readonly Tag[]): number {
+  const keys = new Set(existing);
+  for (const tag of tags) keys.add(tag.key);
+  return keys.size;
 }

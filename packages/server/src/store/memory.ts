@@ -34,9 +34,11 @@ import type {
   PublishOutcome,
   PublishRequest,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
-import { checkLimit, executionParent, run, versionRecord } from './common.js';
+import { checkLimit, distinctTags, executionParent, run, taggedCount, versionRecord } from './common.js';
 
 /**
  * A copy with a JSON round trip's result: SQLite stores these records as columns and JSON
@@ -291,6 +293,8 @@ export class MemoryStore implements Store {
   private readonly lastVersion = new Map<string, number>();
   /** state machine ARN → alias name → alias */
   private readonly aliases = new Map<string, Map<string, StateMachineAliasRecord>>();
+  /** state machine or activity ARN → key → value, in the order keys were first set */
+  private readonly tags = new Map<string, Map<string, string>>();
 
   private readonly executions = new Map<string, ExecutionRecord>();
   /** state machine ARN → its executions, oldest first (listed from the end: newest first) */
@@ -326,7 +330,7 @@ export class MemoryStore implements Store {
   /** Timer claims (id → end of lease); removeTimer drops them, as deleting or re-putting does. */
   private readonly claims = new Map<string, number>();
 
-  createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+  createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
     return run(() => {
       const existingArn = this.activityByName.get(activity.name);
       const existing = existingArn === undefined ? undefined : this.activities.get(existingArn);
@@ -335,6 +339,7 @@ export class MemoryStore implements Store {
         throw new Error(`activity ARN already used by another name: ${activity.activityArn}`);
       }
       this.activities.set(activity.activityArn, copy(activity));
+      this.setTags(activity.activityArn, tags);
       this.activityByName.set(activity.name, activity.activityArn);
       this.activityOrder.insert({ creationDate: activity.creationDate, arn: activity.activityArn });
       return copy(activity);
@@ -370,11 +375,13 @@ export class MemoryStore implements Store {
       this.activityByName.delete(activity.name);
       this.activityOrder.remove({ creationDate: activity.creationDate, arn: activityArn });
       this.human.delete(activityArn);
+      this.tags.delete(activityArn);
     });
   }
 
   createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
     publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     return run(() => {
@@ -384,6 +391,7 @@ export class MemoryStore implements Store {
       const { current, ...rest } = copy(stateMachine);
       this.storeRevision(current);
       this.stateMachines.set(arn, { ...rest, currentKey: current.revisionKey });
+      this.setTags(arn, tags);
       this.stateMachineOrder.insert({ creationDate: stateMachine.creationDate, arn });
       if (publish !== undefined) {
         this.addVersion(
@@ -440,6 +448,7 @@ export class MemoryStore implements Store {
       if (stored !== undefined) {
         this.stateMachines.delete(stateMachineArn);
         this.stateMachineOrder.remove({ creationDate: stored.creationDate, arn: stateMachineArn });
+        this.tags.delete(stateMachineArn);
       }
       this.versions.delete(stateMachineArn);
       this.lastVersion.delete(stateMachineArn);
@@ -608,6 +617,49 @@ export class MemoryStore implements Store {
       aliases?.delete(name);
       if (aliases?.size === 0) this.aliases.delete(stateMachineArn);
     });
+  }
+
+  listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return undefined;
+      return [...(this.tags.get(resourceArn) ?? [])].map(([key, value]) => ({ key, value }));
+    });
+  }
+
+  tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return 'notFound';
+      const distinct = distinctTags(tags);
+      if (taggedCount(this.tags.get(resourceArn)?.keys() ?? [], distinct) > maxTags) return 'tooManyTags';
+      this.setTags(resourceArn, distinct);
+      return 'tagged';
+    });
+  }
+
+  untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return false;
+      const tags = this.tags.get(resourceArn);
+      if (tags === undefined) return true;
+      for (const key of keys) tags.delete(key);
+      if (tags.size === 0) this.tags.delete(resourceArn);
+      return true;
+    });
+  }
+
+  private taggable(resourceArn: string): boolean {
+    return this.activities.has(resourceArn) || this.stateMachines.has(resourceArn);
+  }
+
+  /** Map.set keeps a present key where it is, as the SQL stores keep its position. */
+  private setTags(resourceArn: string, tags: readonly Tag[]): void {
+    if (tags.length === 0) return;
+    let stored = this.tags.get(resourceArn);
+    if (stored === undefined) {
+      stored = new Map();
+      this.tags.set(resourceArn, stored);
+    }
+    for (const tag of tags) stored.set(tag.key, tag.value);
   }
 
   createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {

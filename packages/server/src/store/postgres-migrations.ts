@@ -169,7 +169,23 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
   ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
-  // 4: versions and aliases (SQLite's migration 5). A machine counts the versions it ever
+  // 4: as SQLite's migration 5, one index fewer on every execution insert: only
+  // DeleteStateMachine's clean-up of unused revisions used it.
+  `
+  DROP INDEX executions_by_revision;
+  `,
+  // 5: resource tags (SQLite's migration 6): the tags of state machines and activities, by the
+  // resource's ARN, with the position that keeps the order keys were first set in.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    value text NOT NULL,
+    position integer NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  );
+  `,
+  // 6: versions and aliases (SQLite's migration 7). A machine counts the versions it ever
   // published (numbers are never reused); a version points at one revision; an alias routes to one
   // or two versions by number (JSON text). Executions started through a version or an alias name
   // them, listed through partial indexes since most executions name neither.

@@ -51,6 +51,8 @@ import type {
   PublishOutcome,
   PublishRequest,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
 import type {
@@ -85,7 +87,7 @@ import {
   routingJson,
   aliasesRoutingTo,
 } from './rows.js';
-import { checkLimit, executionParent, versionRecord } from './common.js';
+import { checkLimit, distinctTags, executionParent, taggedCount, versionRecord } from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -155,9 +157,27 @@ function transitionWrites(channel: string): string {
   );
 }
 
+/**
+ * Inserts the tags bound as arrays at $k, $k+1 (distinct keys, positions from 1) for `arn`, only
+ * when `gate` is a CTE that produced a row. A key that somehow exists already takes the value.
+ */
+function insertTags(arn: string, keys: number, gate: string): string {
+  return (
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    `SELECT ${arn}, g.key, g.value, g.n FROM unnest($${keys}::text[], $${keys + 1}::text[]) ` +
+    `WITH ORDINALITY AS g (key, value, n) WHERE EXISTS (SELECT 1 FROM ${gate}) ` +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value'
+  );
+}
+
+const TAGGABLE =
+  '(EXISTS (SELECT 1 FROM activities WHERE arn = $1) OR EXISTS (SELECT 1 FROM state_machines WHERE arn = $1))';
+
 const SQL = {
+  // The activity and its tags in one statement; the tags only if the activity is new.
   insertActivity:
-    'INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *',
+    'WITH a AS (INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ' +
+    `ON CONFLICT DO NOTHING RETURNING *), t AS (${insertTags('$1', 4, 'a')}) SELECT * FROM a`,
   selectActivity: 'SELECT * FROM activities WHERE arn = $1',
   selectActivityByName: 'SELECT * FROM activities WHERE name = $1',
   listActivitiesFirst: 'SELECT * FROM activities ORDER BY creation_date, arn LIMIT $1',
@@ -174,16 +194,17 @@ const SQL = {
     'ON CONFLICT DO NOTHING',
   selectRevision: 'SELECT * FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key = $2',
   // The machine and its first revision in one statement; the revision only if the machine is new.
-  // With publish ($15 = 1), version 1 of the first revision too, described by $14.
+  // With publish ($17 = 1), version 1 of the first revision too, described by $16.
   createStateMachine:
     'WITH m AS (INSERT INTO state_machines (arn, name, type, status, creation_date, update_date, ' +
-    'revision_id, current_revision_key, last_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $15) ' +
+    'revision_id, current_revision_key, last_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $17) ' +
     'ON CONFLICT DO NOTHING RETURNING arn), ' +
     'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
     'logging_configuration, tracing_configuration, created_at) ' +
     'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING), ' +
+    `t AS (${insertTags('$1', 14, 'm')}), ` +
     'v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
-    'description, creation_date) SELECT $1, 1, $8, $7, $14, $5 WHERE $15 = 1 AND EXISTS (SELECT 1 FROM m)) ' +
+    'description, creation_date) SELECT $1, 1, $8, $7, $16, $5 WHERE $17 = 1 AND EXISTS (SELECT 1 FROM m)) ' +
     'SELECT count(*) AS created FROM m',
   selectStateMachine: `${STATE_MACHINE_SELECT} WHERE m.arn = $1`,
   listStateMachinesFirst: `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT $1`,
@@ -205,7 +226,50 @@ const SQL = {
     'DELETE FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key NOT IN ' +
     '(SELECT revision_key FROM executions WHERE state_machine_arn = $1)',
 
+  // A resource's tags leave with it, in the same transaction but a statement of its own: see
+  // deleteWithTags.
+  deleteResourceTags: 'DELETE FROM resource_tags WHERE resource_arn = $1',
+  // No row: no such resource; one row of NULLs: a resource without tags.
+  selectTags:
+    `SELECT t.key, t.value FROM (SELECT 1 WHERE ${TAGGABLE}) r ` +
+    'LEFT JOIN resource_tags t ON t.resource_arn = $1 ORDER BY t.position',
+  // Serialises the tag writes of one resource, and orders them against its deletion.
+  lockTaggable:
+    'WITH a AS (SELECT arn FROM activities WHERE arn = $1 FOR UPDATE), ' +
+    'm AS (SELECT arn FROM state_machines WHERE arn = $1 FOR UPDATE) ' +
+    'SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM m) AS found',
+  selectTagKeys: 'SELECT key FROM resource_tags WHERE resource_arn = $1',
+  // New keys go after the resource's last one; a key already set keeps its position.
+  upsertTags:
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    'SELECT $1, g.key, g.value, (SELECT coalesce(max(position), 0) FROM resource_tags WHERE resource_arn = $1) + g.n ' +
+    'FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS g (key, value, n) ' +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value',
+  untag:
+    'WITH d AS (DELETE FROM resource_tags WHERE resource_arn = $1 AND key = ANY($2::text[])) ' +
+    `SELECT ${TAGGABLE} AS found`,
+
+  // Versions and aliases. Their writes run in a transaction that first locks the machine's row.
+  lockMachine: 'SELECT current_revision_key, last_version FROM state_machines WHERE arn = $1 FOR UPDATE',
   selectVersion: 'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2',
+  selectVersionOfRevision:
+    'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND revision_key = $2 ' +
+    'ORDER BY version DESC LIMIT 1',
+  selectVersionsIn:
+    'SELECT version FROM state_machine_versions WHERE state_machine_arn = $1 AND version = ANY($2::int[])',
+  countVersions: 'SELECT count(*)::int AS n FROM state_machine_versions WHERE state_machine_arn = $1',
+  insertVersion:
+    'WITH v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+    'description, creation_date) VALUES ($1, $2, $3, $4, $5, $6)) ' +
+    'UPDATE state_machines SET last_version = $2 WHERE arn = $1',
+  deleteVersion: 'DELETE FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2',
+  countAliases: 'SELECT count(*)::int AS n FROM state_machine_aliases WHERE state_machine_arn = $1',
+  insertAlias:
+    'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, creation_date, ' +
+    'update_date) VALUES ($1, $2, $3, $4, $5, $6)',
+  updateAlias:
+    'UPDATE state_machine_aliases SET description = $3, routing = $4, update_date = $5 ' +
+    'WHERE state_machine_arn = $1 AND name = $2',
   listVersions:
     'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version < $2 ' +
     'ORDER BY version DESC LIMIT $3',
@@ -296,6 +360,12 @@ const SQL = {
 type SqlName = keyof typeof SQL;
 
 // --- record mappers ----------------------------------------------------------------------------
+
+/** The first routed version that is not among the versions `found`. */
+function missingVersion(found: { version: number }[], routing: readonly AliasRoute[]): number | undefined {
+  const present = new Set(found.map((row) => row.version));
+  return routing.find((route) => !present.has(route.version))?.version;
+}
 
 /** The last write per key wins, and a key both deleted and put is only put (delete runs first). */
 function netWrites<T>(
@@ -548,14 +618,17 @@ export class PostgresStore implements Store {
     return (await this.run<R>(name, values))[0];
   }
 
-  async createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+  async createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
     // Idempotent by name: the insert does nothing when the name (or ARN) exists, and then the
     // stored one is answered. A delete racing in between is retried.
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const inserted = await this.one<ActivityRow>('insertActivity', [
         activity.activityArn,
         activity.name,
         activity.creationDate,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
       ]);
       if (inserted !== undefined) return toActivity(inserted);
       const existing = await this.one<ActivityRow>('selectActivityByName', [activity.name]);
@@ -583,14 +656,16 @@ export class PostgresStore implements Store {
   }
 
   async deleteActivity(activityArn: string): Promise<void> {
-    await this.run('deleteActivity', [activityArn]);
+    await this.deleteWithTags('deleteActivity', activityArn);
   }
 
   async createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
     publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     const revision = stateMachine.current;
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await this.one<{ created: number }>('createStateMachine', [
         stateMachine.stateMachineArn,
@@ -606,6 +681,8 @@ export class PostgresStore implements Store {
         revision.loggingConfiguration,
         revision.tracingConfiguration,
         revision.createdAt,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
         publish?.description ?? null,
         publish === undefined ? 0 : 1,
       ]);
@@ -658,7 +735,99 @@ export class PostgresStore implements Store {
   }
 
   async deleteStateMachine(stateMachineArn: string): Promise<void> {
-    await this.run('deleteStateMachine', [stateMachineArn]);
+    await this.deleteWithTags('deleteStateMachine', stateMachineArn);
+  }
+
+  /**
+   * Deletes a resource, then its tags in a second statement of the same transaction: that one
+   * reads a snapshot taken after the delete got the row, so it also sees the tags of a TagResource
+   * that held the row (lockTaggable) until it committed. A TagResource after the delete finds no
+   * row to lock. Either way no tag outlives its resource to reappear on one created later.
+   */
+  private async deleteWithTags(
+    statement: 'deleteActivity' | 'deleteStateMachine',
+    arn: string,
+  ): Promise<void> {
+    await this.transaction(async (query) => {
+      await query(statement, [arn]);
+      await query('deleteResourceTags', [arn]);
+    });
+  }
+
+  async listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    const rows = await this.run<{ key: string | null; value: string | null }>('selectTags', [resourceArn]);
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((row) => (row.key === null ? [] : [{ key: row.key, value: row.value ?? '' }]));
+  }
+
+  async tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    const distinct = distinctTags(tags);
+    return this.transaction(async (query) => {
+      const [lock] = await query<{ found: number }>('lockTaggable', [resourceArn]);
+      if ((lock?.found ?? 0) === 0) return 'notFound';
+      // A statement after the lock: its snapshot has every tag write that held the lock before.
+      const existing = await query<{ key: string }>('selectTagKeys', [resourceArn]);
+      if (
+        taggedCount(
+          existing.map((row) => row.key),
+          distinct,
+        ) > maxTags
+      )
+        return 'tooManyTags';
+      if (distinct.length > 0) {
+        await query('upsertTags', [resourceArn, distinct.map((t) => t.key), distinct.map((t) => t.value)]);
+      }
+      return 'tagged';
+    });
+  }
+
+  async untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    const [row] = await this.run<{ found: boolean }>('untag', [resourceArn, keys]);
+    return row?.found === true;
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection (READ COMMITTED: each statement sees
+   * what committed before it started); a throw rolls it back. Statements are named by SQL's keys.
+   */
+  private async transaction<T>(
+    work: (query: <R extends QueryResultRow>(name: SqlName, values: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw storeError(error);
+    }
+    const query = async <R extends QueryResultRow>(name: SqlName, values: unknown[]): Promise<R[]> => {
+      try {
+        return (await client.query<R>({ name: `sw_${name}`, text: SQL[name], values })).rows;
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    const plain = async (text: string): Promise<void> => {
+      try {
+        await client.query(text);
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    let broken: Error | undefined;
+    try {
+      await plain('BEGIN');
+      const result = await work(query);
+      await plain('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        // A connection that cannot even roll back is not given back to the pool.
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {
@@ -666,83 +835,29 @@ export class PostgresStore implements Store {
     return row === undefined ? undefined : toRevision(row);
   }
 
-  /**
-   * Runs `work` in one transaction on one pooled connection. Version and alias writes first lock
-   * their machine's row (`lockMachine`), which orders them against each other per machine: a
-   * version cannot be deleted while an alias that routes to it is being created.
-   */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw storeError(error);
-    }
-    let failed: unknown;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      failed = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw storeError(error);
-    } finally {
-      client.release(failed instanceof Error ? failed : undefined);
-    }
-  }
-
-  private async lockMachine(
-    client: PoolClient,
-    stateMachineArn: string,
-  ): Promise<{ current_revision_key: string; last_version: number } | undefined> {
-    const result = await client.query<{ current_revision_key: string; last_version: number }>(
-      'SELECT current_revision_key, last_version FROM state_machines WHERE arn = $1 FOR UPDATE',
-      [stateMachineArn],
-    );
-    return result.rows[0];
-  }
-
-  private async missingVersion(
-    client: PoolClient,
-    stateMachineArn: string,
-    routing: readonly AliasRoute[],
-  ): Promise<number | undefined> {
-    const found = await client.query<{ version: number }>(
-      'SELECT version FROM state_machine_versions WHERE state_machine_arn = $1 AND version = ANY($2::int[])',
-      [stateMachineArn, routing.map((r) => r.version)],
-    );
-    const present = new Set(found.rows.map((row) => row.version));
-    return routing.find((route) => !present.has(route.version))?.version;
-  }
-
   async publishStateMachineVersion(
     stateMachineArn: string,
     request: PublishRequest,
   ): Promise<PublishOutcome> {
-    return this.transaction(async (client): Promise<PublishOutcome> => {
-      const machine = await this.lockMachine(client, stateMachineArn);
+    return this.transaction(async (query): Promise<PublishOutcome> => {
+      const [machine] = await query<{ current_revision_key: string; last_version: number }>('lockMachine', [
+        stateMachineArn,
+      ]);
       if (machine === undefined) return { kind: 'noStateMachine' };
       if (request.update === undefined) {
         if (machine.current_revision_key !== request.revisionKey) return { kind: 'revisionChanged' };
-        const existing = await client.query<VersionRow>(
-          'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND revision_key = $2 ' +
-            'ORDER BY version DESC LIMIT 1',
-          [stateMachineArn, request.revisionKey],
-        );
-        const row = existing.rows[0];
-        if (row !== undefined) return { kind: 'existing', version: toVersion(row) };
+        const [existing] = await query<VersionRow>('selectVersionOfRevision', [
+          stateMachineArn,
+          request.revisionKey,
+        ]);
+        if (existing !== undefined) return { kind: 'existing', version: toVersion(existing) };
       }
-      const count = await client.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM state_machine_versions WHERE state_machine_arn = $1',
-        [stateMachineArn],
-      );
-      if ((count.rows[0]?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+      const [count] = await query<{ n: number }>('countVersions', [stateMachineArn]);
+      if ((count?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
       const update = request.update;
       if (update !== undefined) {
         const revision = update.revision;
-        await client.query(SQL.updateStateMachine, [
+        await query('updateStateMachine', [
           stateMachineArn,
           revision.revisionKey,
           update.updateDate,
@@ -761,19 +876,14 @@ export class PostgresStore implements Store {
         request.creationDate,
         request,
       );
-      await client.query(
-        'WITH v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, ' +
-          'revision_id, description, creation_date) VALUES ($1, $2, $3, $4, $5, $6)) ' +
-          'UPDATE state_machines SET last_version = $2 WHERE arn = $1',
-        [
-          stateMachineArn,
-          version.version,
-          version.revisionKey,
-          version.revisionId ?? null,
-          version.description ?? null,
-          version.creationDate,
-        ],
-      );
+      await query('insertVersion', [
+        stateMachineArn,
+        version.version,
+        version.revisionKey,
+        version.revisionId ?? null,
+        version.description ?? null,
+        version.creationDate,
+      ]);
       return { kind: 'published', version };
     });
   }
@@ -799,22 +909,21 @@ export class PostgresStore implements Store {
     return keysetPage(rows.map(toVersion), page.limit, (v) => v.version);
   }
 
+  /*
+   * Version and alias writes lock their machine's row first (`lockMachine`), which orders them
+   * against each other per machine, across nodes: a version cannot be deleted while an alias that
+   * routes to it is being created.
+   */
+
   async deleteStateMachineVersion(
     stateMachineArn: string,
     version: number,
   ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
-    return this.transaction(async (client) => {
-      await this.lockMachine(client, stateMachineArn);
-      const rows = await client.query<AliasRow>(
-        'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1',
-        [stateMachineArn],
-      );
-      const aliases = aliasesRoutingTo(rows.rows, version);
+    return this.transaction(async (query) => {
+      await query('lockMachine', [stateMachineArn]);
+      const aliases = aliasesRoutingTo(await query<AliasRow>('listAliases', [stateMachineArn]), version);
       if (aliases.length > 0) return { deleted: false as const, aliases };
-      await client.query('DELETE FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2', [
-        stateMachineArn,
-        version,
-      ]);
+      await query('deleteVersion', [stateMachineArn, version]);
       return { deleted: true as const };
     });
   }
@@ -823,31 +932,26 @@ export class PostgresStore implements Store {
     alias: StateMachineAliasRecord,
     maxAliases: number,
   ): Promise<AliasCreateOutcome> {
-    return this.transaction(async (client): Promise<AliasCreateOutcome> => {
+    return this.transaction(async (query): Promise<AliasCreateOutcome> => {
       const arn = alias.stateMachineArn;
-      if ((await this.lockMachine(client, arn)) === undefined) return { kind: 'noStateMachine' };
-      const existing = await client.query<AliasRow>(SQL.selectAlias, [arn, alias.name]);
-      const row = existing.rows[0];
-      if (row !== undefined) return { kind: 'exists', existing: toAlias(row) };
-      const missing = await this.missingVersion(client, arn, alias.routing);
+      if ((await query('lockMachine', [arn])).length === 0) return { kind: 'noStateMachine' };
+      const [existing] = await query<AliasRow>('selectAlias', [arn, alias.name]);
+      if (existing !== undefined) return { kind: 'exists', existing: toAlias(existing) };
+      const missing = missingVersion(
+        await query<{ version: number }>('selectVersionsIn', [arn, alias.routing.map((r) => r.version)]),
+        alias.routing,
+      );
       if (missing !== undefined) return { kind: 'missingVersion', version: missing };
-      const count = await client.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM state_machine_aliases WHERE state_machine_arn = $1',
-        [arn],
-      );
-      if ((count.rows[0]?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
-      await client.query(
-        'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, ' +
-          'creation_date, update_date) VALUES ($1, $2, $3, $4, $5, $6)',
-        [
-          arn,
-          alias.name,
-          alias.description ?? null,
-          routingJson(alias.routing),
-          alias.creationDate,
-          alias.updateDate,
-        ],
-      );
+      const [count] = await query<{ n: number }>('countAliases', [arn]);
+      if ((count?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
+      await query('insertAlias', [
+        arn,
+        alias.name,
+        alias.description ?? null,
+        routingJson(alias.routing),
+        alias.creationDate,
+        alias.updateDate,
+      ]);
       return { kind: 'created' };
     });
   }
@@ -869,24 +973,29 @@ export class PostgresStore implements Store {
     name: string,
     change: { description?: string; routing?: AliasRoute[]; updateDate: number },
   ): Promise<AliasUpdateOutcome> {
-    return this.transaction(async (client): Promise<AliasUpdateOutcome> => {
-      await this.lockMachine(client, stateMachineArn);
-      const found = await client.query<AliasRow>(SQL.selectAlias, [stateMachineArn, name]);
-      const row = found.rows[0];
+    return this.transaction(async (query): Promise<AliasUpdateOutcome> => {
+      await query('lockMachine', [stateMachineArn]);
+      const [row] = await query<AliasRow>('selectAlias', [stateMachineArn, name]);
       if (row === undefined) return { kind: 'missing' };
       const alias = toAlias(row);
       if (change.routing !== undefined) {
-        const missing = await this.missingVersion(client, stateMachineArn, change.routing);
+        const found = await query<{ version: number }>('selectVersionsIn', [
+          stateMachineArn,
+          change.routing.map((r) => r.version),
+        ]);
+        const missing = missingVersion(found, change.routing);
         if (missing !== undefined) return { kind: 'missingVersion', version: missing };
         alias.routing = change.routing.map((r) => ({ version: r.version, weight: r.weight }));
       }
       if (change.description !== undefined) alias.description = change.description;
       alias.updateDate = change.updateDate;
-      await client.query(
-        'UPDATE state_machine_aliases SET description = $3, routing = $4, update_date = $5 ' +
-          'WHERE state_machine_arn = $1 AND name = $2',
-        [stateMachineArn, name, alias.description ?? null, routingJson(alias.routing), alias.updateDate],
-      );
+      await query('updateAlias', [
+        stateMachineArn,
+        name,
+        alias.description ?? null,
+        routingJson(alias.routing),
+        alias.updateDate,
+      ]);
       return { kind: 'updated', alias };
     });
   }

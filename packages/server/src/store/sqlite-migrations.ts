@@ -231,7 +231,25 @@ export const sqliteMigrations: readonly string[] = [
   DROP TABLE threads;
   ALTER TABLE threads_new RENAME TO threads;
   `,
-  // 5: versions and aliases. A machine counts the versions it ever published (numbers are never
+  // 5: one index fewer on every execution insert. executions_by_revision only served
+  // DeleteStateMachine's clean-up of unused revisions, which now reads the machine's executions
+  // through executions_by_machine: a rare, per-machine scan instead of a write on the hot path.
+  `
+  DROP INDEX executions_by_revision;
+  `,
+  // 6: resource tags (TagResource, and the tags of CreateActivity / CreateStateMachine) of state
+  // machines and activities, by the resource's ARN. \`position\` keeps the order keys were first
+  // set in, which ListTagsForResource answers; replacing a value keeps its key's position.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  ) WITHOUT ROWID;
+  `,
+  // 7: versions and aliases. A machine counts the versions it ever published (numbers are never
   // reused, even after a delete); a version points at one revision; an alias routes to one or two
   // versions by number (JSON). An execution started through a version or an alias names them; the
   // indexes list those executions and are partial, as most executions name neither.

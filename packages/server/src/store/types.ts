@@ -26,6 +26,15 @@ export interface ActivityRecord {
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
 
+/** A tag of a state machine or activity (the API's `Tag`; a missing value is stored as ''). */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** What `tagResource` did: nothing changes unless it answers 'tagged'. */
+export type TagOutcome = 'tagged' | 'notFound' | 'tooManyTags';
+
 /** A definition together with the settings an execution runs with. Immutable once written. */
 export interface StateMachineRevision {
   stateMachineArn: string;
@@ -270,20 +279,25 @@ export type CreateExecutionResult = { created: true } | { created: false; existi
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
 
-  /** Inserts, or answers the existing activity of that name (CreateActivity is idempotent by name). */
-  createActivity(activity: ActivityRecord): Promise<ActivityRecord>;
+  /**
+   * Inserts, or answers the existing activity of that name (CreateActivity is idempotent by
+   * name). `tags` are stored with the activity only when this call creates it.
+   */
+  createActivity(activity: ActivityRecord, tags?: Tag[]): Promise<ActivityRecord>;
   getActivity(activityArn: string): Promise<ActivityRecord | undefined>;
   listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>>;
-  /** Idempotent: deleting a missing activity is not an error. */
+  /** Idempotent: deleting a missing activity is not an error. Its tags go with it. */
   deleteActivity(activityArn: string): Promise<void>;
 
   /**
    * Inserts; answers the existing record when one has that ARN (the caller decides idempotency).
-   * With `publish`, a new machine gets version 1 of its first revision in the same write, dated
-   * with the machine's creation date.
+   * `tags` are stored with the machine only when this call creates it. With `publish`, a new
+   * machine gets version 1 of its first revision in the same write, dated with the machine's
+   * creation date.
    */
   createStateMachine(
     stateMachine: StateMachineRecord,
+    tags?: Tag[],
     publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }>;
   getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined>;
@@ -295,7 +309,7 @@ export interface Store {
     update: { updateDate: number; revisionId: string },
   ): Promise<boolean>;
   /**
-   * Removes the state machine with its versions and aliases; its revisions stay as long as
+   * Removes the state machine with its tags, versions and aliases; its revisions stay as long as
    * executions refer to them.
    */
   deleteStateMachine(stateMachineArn: string): Promise<void>;
@@ -334,6 +348,22 @@ export interface Store {
   ): Promise<AliasUpdateOutcome>;
   /** Idempotent: deleting a missing alias is not an error. */
   deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void>;
+
+  /**
+   * Tags belong to a state machine or an activity, named by its ARN exactly as stored (a version,
+   * alias or label ARN names no stored resource). The tags of one, in the order their keys were
+   * first set; undefined when no state machine or activity has that ARN.
+   */
+  listTags(resourceArn: string): Promise<Tag[] | undefined>;
+  /**
+   * Sets tags: a key the resource has takes the new value and keeps its place; a key given twice
+   * takes its last value. Atomic against other tag writes and the resource's deletion: nothing is
+   * written when the resource does not exist ('notFound') or would end with more than `maxTags`
+   * keys ('tooManyTags').
+   */
+  tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome>;
+  /** Removes the keys the resource has (others are no error); false when the resource does not exist. */
+  untagResource(resourceArn: string, keys: string[]): Promise<boolean>;
 
   /**
    * Inserts the execution row and its first transition atomically. When an execution with that

@@ -22,6 +22,8 @@ import {
 } from './executions.js';
 import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
+import { ListTagsForResource, TagResource, UntagResource } from './tags.js';
+import { TestState } from './test-state.js';
 import {
   DeleteStateMachineVersion,
   ListStateMachineVersions,
@@ -63,6 +65,10 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeMapRun,
   ListMapRuns,
   UpdateMapRun,
+  TagResource,
+  UntagResource,
+  ListTagsForResource,
+  TestState,
   PublishStateMachineVersion,
   ListStateMachineVersions,
   DeleteStateMachineVersion,

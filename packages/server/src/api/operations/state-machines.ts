@@ -26,6 +26,7 @@ import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../paginati
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
 import { AWS_OWNED_KEY } from './activities.js';
+import { requestTags } from './tags.js';
 import {
   MAX_VERSIONS,
   mainRoute,
@@ -69,6 +70,7 @@ export const CreateStateMachine: Operation = async (service, input) => {
   checkDefinition(definition, type);
   const now = service.now();
   const arn = stateMachineArn(service.scope, name);
+  const tags = requestTags(input, arn);
   const revision: StateMachineRevision = {
     stateMachineArn: arn,
     revisionKey: randomUUID(),
@@ -82,10 +84,12 @@ export const CreateStateMachine: Operation = async (service, input) => {
   const versionDescription = input.optionalString('versionDescription');
   const outcome = await service.store.createStateMachine(
     { stateMachineArn: arn, name, type, status: 'ACTIVE', creationDate: now, current: revision },
+    tags,
     publish ? (versionDescription !== undefined ? { description: versionDescription } : {}) : undefined,
   );
   if (!outcome.created) {
-    // Idempotent when everything that defines the machine matches; roleArn and tags may differ.
+    // Idempotent when everything that defines the machine matches; roleArn and tags may differ,
+    // and the tags of the first create stay as they are.
     const prior = outcome.existing;
     const same =
       prior.type === type &&
