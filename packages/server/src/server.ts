@@ -89,6 +89,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
       account: options.account ?? DEFAULTS.account,
     },
     now: Date.now,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
     ...(options.mocks !== undefined ? { mocks: options.mocks } : {}),
   };
   // A nested execution, its parent and their tasks may run on either runtime (EXPRESS ones in

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import {
+  PublishStateMachineVersionCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -499,6 +500,19 @@ describe('nested executions (states:startExecution)', () => {
       'StartDate',
     ]);
     assert.equal(submitted['ExecutionArn'], output['ExecutionArn']);
+  });
+
+  test('a version ARN as StateMachineArn runs that version', async () => {
+    const published = await client.send(new PublishStateMachineVersionCommand({ stateMachineArn: echo }));
+    const machine = await createMachine(client, parent('startExecution.sync:2'), 'parent');
+    const done = await waitForEnd(
+      client,
+      await start(client, machine, { target: published.stateMachineVersionArn }),
+    );
+    assert.equal(done.status, 'SUCCEEDED');
+    const output = JSON.parse(done.output!) as { ExecutionArn: string; StateMachineArn: string };
+    const child = await describeExecution(client, output.ExecutionArn);
+    assert.equal(child.stateMachineVersionArn, published.stateMachineVersionArn);
   });
 
   test('.sync: a failed child fails the task with States.TaskFailed, its description as cause', async () => {

@@ -23,6 +23,10 @@ export interface ExecutionSnapshot {
   redriveCount: number;
   /** Express executions show no RedriveCount in the context object. Absent: STANDARD. */
   type?: 'STANDARD' | 'EXPRESS';
+  /** Started through a version ARN, or through an alias that picked this version. */
+  stateMachineVersionArn?: string;
+  /** Started through an alias ARN. */
+  stateMachineAliasArn?: string;
   /**
    * The mock test case the execution runs with (StartExecution on `<machine arn>#<case>`): its
    * Task states count their invocations, which pick the mocked responses.

@@ -45,12 +45,19 @@ export interface RuntimeOptions {
   mocks?: MockSource;
 }
 
-/** What a new execution is started with besides its input. */
+/** What StartExecution knows besides the machine and the input. */
 export interface StartOptions {
+  traceHeader?: string | undefined;
+  /** A Distributed Map's child: its Map Run and item index. */
+  link?: { mapRunArn: string; mapRunIndex: number } | undefined;
+  /** Started through a version ARN, or through an alias that picked this version. */
+  stateMachineVersionArn?: string | undefined;
+  /** Started through an alias ARN. */
+  stateMachineAliasArn?: string | undefined;
   /** The mock test case it runs with. */
-  testCase?: string;
+  testCase?: string | undefined;
   /** A nested execution: the token of the Task that started it. */
-  parentTaskToken?: string;
+  parentTaskToken?: string | undefined;
 }
 
 export type DeliverOutcome =
@@ -137,7 +144,7 @@ export class Runtime {
     );
     this.mapRuns = new MapRunManager(this.store, {
       startChild: async (stateMachine, executionArn, name, input, link) =>
-        (await this.startExecution(stateMachine, executionArn, name, input, undefined, link)).execution,
+        (await this.startExecution(stateMachine, executionArn, name, input, { link })).execution,
       deliver: (executionArn, event) => this.deliver(executionArn, event),
       now: () => this.now(),
     });
@@ -218,17 +225,17 @@ export class Runtime {
 
   /**
    * Creates the execution and runs it until it first blocks, all in one commit. When an
-   * execution with that ARN exists, nothing is written and it is answered instead.
+   * execution with that ARN exists, nothing is written and it is answered instead. The
+   * execution runs `stateMachine.current`: a version's revision when started through one.
    */
   async startExecution(
     stateMachine: StateMachineRecord,
     executionArn: string,
     name: string,
     input: { text: string; value: Json },
-    traceHeader?: string,
-    link?: { mapRunArn: string; mapRunIndex: number },
     options: StartOptions = {},
   ): Promise<{ created: boolean; execution: ExecutionRecord }> {
+    const { traceHeader, link } = options;
     return this.track(
       this.locks.run(executionArn, async () => {
         const revision = stateMachine.current;
@@ -251,6 +258,11 @@ export class Runtime {
           record.mapRunArn = link.mapRunArn;
           record.mapRunIndex = link.mapRunIndex;
         }
+        if (options.stateMachineVersionArn !== undefined) {
+          record.stateMachineVersionArn = options.stateMachineVersionArn;
+        }
+        if (options.stateMachineAliasArn !== undefined)
+          record.stateMachineAliasArn = options.stateMachineAliasArn;
         if (options.testCase !== undefined) record.testCase = options.testCase;
         if (options.parentTaskToken !== undefined) record.parentTaskToken = options.parentTaskToken;
         const snapshot = this.snapshot(record, revision, input.value);
@@ -474,7 +486,7 @@ export class Runtime {
   }
 
   private snapshot(record: ExecutionRecord, revision: StateMachineRevision, input: Json): ExecutionSnapshot {
-    return {
+    const snapshot: ExecutionSnapshot = {
       executionArn: record.executionArn,
       stateMachineArn: record.stateMachineArn,
       stateMachineName: record.stateMachineArn.slice(record.stateMachineArn.lastIndexOf(':') + 1),
@@ -486,8 +498,14 @@ export class Runtime {
       nextEventId: record.nextEventId,
       redriveCount: record.redriveCount,
       type: record.executionArn.includes(':express:') ? 'EXPRESS' : 'STANDARD',
-      ...(record.testCase !== undefined ? { testCase: record.testCase } : {}),
     };
+    if (record.testCase !== undefined) snapshot.testCase = record.testCase;
+    if (record.stateMachineVersionArn !== undefined) {
+      snapshot.stateMachineVersionArn = record.stateMachineVersionArn;
+    }
+    if (record.stateMachineAliasArn !== undefined)
+      snapshot.stateMachineAliasArn = record.stateMachineAliasArn;
+    return snapshot;
   }
 
   /**

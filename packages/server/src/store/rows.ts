@@ -18,10 +18,14 @@ import type {
   MapRunRecord,
   MapRunStatus,
   Page,
+  AliasRoute,
+  StateMachineAliasRecord,
   StateMachineRecord,
   StateMachineRevision,
   StateMachineType,
+  StateMachineVersionRecord,
 } from './types.js';
+import { versionRecord } from './common.js';
 
 export interface ActivityRow {
   arn: string;
@@ -77,8 +81,29 @@ export interface ExecutionRow {
   redrive_count: number;
   map_run_arn: string | null;
   map_run_index: number | null;
+  state_machine_version_arn: string | null;
+  state_machine_alias_arn: string | null;
   test_case: string | null;
   parent_task_token: string | null;
+}
+
+export interface VersionRow {
+  state_machine_arn: string;
+  version: number;
+  revision_key: string;
+  revision_id: string | null;
+  description: string | null;
+  creation_date: number;
+}
+
+export interface AliasRow {
+  state_machine_arn: string;
+  name: string;
+  description: string | null;
+  /** JSON text: `[{"version": n, "weight": w}, …]` */
+  routing: string;
+  creation_date: number;
+  update_date: number;
 }
 
 export interface MapRunRow {
@@ -136,7 +161,7 @@ export interface TimerRow {
 export const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
   'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index, ' +
-  'test_case, parent_task_token';
+  'state_machine_version_arn, state_machine_alias_arn, test_case, parent_task_token';
 
 /** Every column but `arn` and `version`, in the order the insert and the update bind them. */
 export const MAP_RUN_VALUE_COLUMNS = [
@@ -259,9 +284,48 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   if (row.trace_header !== null) record.traceHeader = row.trace_header;
   if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
   if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
+  if (row.state_machine_version_arn !== null) record.stateMachineVersionArn = row.state_machine_version_arn;
+  if (row.state_machine_alias_arn !== null) record.stateMachineAliasArn = row.state_machine_alias_arn;
   if (row.test_case !== null) record.testCase = row.test_case;
   if (row.parent_task_token !== null) record.parentTaskToken = row.parent_task_token;
   return record;
+}
+
+export function toVersion(row: VersionRow): StateMachineVersionRecord {
+  return versionRecord(row.state_machine_arn, row.version, row.revision_key, row.creation_date, {
+    revisionId: row.revision_id ?? undefined,
+    description: row.description ?? undefined,
+  });
+}
+
+export function toAlias(row: AliasRow): StateMachineAliasRecord {
+  const routing = (JSON.parse(row.routing) as AliasRoute[]).map((r) => ({
+    version: r.version,
+    weight: r.weight,
+  }));
+  const record: StateMachineAliasRecord = {
+    stateMachineArn: row.state_machine_arn,
+    name: row.name,
+    routing,
+    creationDate: row.creation_date,
+    updateDate: row.update_date,
+  };
+  if (row.description !== null) record.description = row.description;
+  return record;
+}
+
+/** The stored form of an alias's routing (the members in a fixed order). */
+export function routingJson(routing: readonly AliasRoute[]): string {
+  return JSON.stringify(routing.map((r) => ({ version: r.version, weight: r.weight })));
+}
+
+/** The alias names, in name order, of `rows` whose routing sends traffic to `version`. */
+export function aliasesRoutingTo(rows: AliasRow[], version: number): string[] {
+  return rows
+    .map(toAlias)
+    .filter((alias) => alias.routing.some((route) => route.version === version))
+    .map((alias) => alias.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function toMapRun(row: MapRunRow): MapRunRecord {

@@ -126,7 +126,7 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   return null;
 }
 
-function seconds(
+export function seconds(
   value: number | string | undefined,
   path: string | undefined,
   input: Json,

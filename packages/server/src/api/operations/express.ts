@@ -5,17 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Json } from '@stepwise/core';
-import type { ExecutionRecord, StateMachineRecord } from '../../store/types.js';
-import { expressExecutionArn, parseStateMachineArn } from '../arn.js';
-import {
-  invalidName,
-  parseExecutionInput,
-  stateMachineDoesNotExist,
-  stateMachineTypeNotSupported,
-} from '../errors.js';
+import type { ExecutionRecord } from '../../store/types.js';
+import { expressExecutionArn } from '../arn.js';
+import { invalidName, parseExecutionInput, stateMachineTypeNotSupported } from '../errors.js';
 import { isValidName } from '../names.js';
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
+import type { Target } from './versions.js';
+import { pickByWeight, requireTarget } from './versions.js';
 import type { StartOptions } from '../../runtime/runtime.js';
 import { checkTestCase, splitTestCase } from '../test-cases.js';
 
@@ -24,11 +21,12 @@ const BILLING_STEP_MS = 100;
 
 export async function startExpress(
   service: ServiceContext,
-  stateMachine: StateMachineRecord,
+  target: Target,
   input: Input,
   onStarted: (arn: string) => void,
   options: StartOptions = {},
 ): Promise<ExecutionRecord> {
+  const stateMachine = target.stateMachine;
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
   const text = input.optionalString('input') ?? '{}';
@@ -40,9 +38,11 @@ export async function startExpress(
     arn,
     name,
     { text, value },
-    undefined,
-    undefined,
-    options,
+    {
+      ...options,
+      stateMachineVersionArn: target.stateMachineVersionArn,
+      stateMachineAliasArn: target.stateMachineAliasArn,
+    },
   );
   return execution;
 }
@@ -57,25 +57,24 @@ export function forgetWhenClosed(service: ServiceContext): (arn: string) => void
 /** StartExecution on an EXPRESS machine: runs in the background, forgotten when done. */
 export async function startExpressExecution(
   service: ServiceContext,
-  stateMachine: StateMachineRecord,
+  target: Target,
   input: Input,
   options: StartOptions = {},
 ): Promise<Record<string, unknown>> {
-  const execution = await startExpress(service, stateMachine, input, forgetWhenClosed(service), options);
+  const execution = await startExpress(service, target, input, forgetWhenClosed(service), options);
   return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
 }
 
+/** Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight). */
 export const StartSyncExecution: Operation = async (service, input) => {
-  const { arn: target, testCase } = splitTestCase(input.string('stateMachineArn'));
-  const arn = parseStateMachineArn(target).arn;
-  const stateMachine = await service.store.getStateMachine(arn);
-  if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
-  if (stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
-  if (testCase !== undefined) checkTestCase(service.mocks, stateMachine, testCase);
+  const { arn, testCase } = splitTestCase(input.string('stateMachineArn'));
+  const target = await requireTarget(service, arn, pickByWeight);
+  if (target.stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
+  if (testCase !== undefined) checkTestCase(service.mocks, target.stateMachine, testCase);
   let closed: Promise<ExecutionRecord> | undefined;
   const started = await startExpress(
     service,
-    stateMachine,
+    target,
     input,
     (executionArn) => {
       closed = service.express.runtime.whenClosed(executionArn);
