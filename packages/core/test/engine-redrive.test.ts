@@ -542,8 +542,18 @@ describe('Redrive: Distributed Map', () => {
       ['MapRunRedriven', before + 2, before + 1, { mapRunArn: arn, redriveCount: 1 }],
     ]);
     assert.equal(h.events.at(-1)?.detailsMember, 'mapRunRedrivenEventDetails');
-    assert.deepEqual(h.mapRunsRedriven, [arn]);
-    assert.equal(h.mapRunsStarted.length, 1, 'no new Map Run');
+    assert.deepEqual(
+      [...h.timers.values()].map((t) => [t.id, t.kind, t.dueAt]).sort(),
+      [
+        [`${arn}#redrive`, 'mapRunRedrive', h.now],
+        [`${arn}#start`, 'mapRunStart', h.now],
+      ],
+      'the runtime redrives the run through its timer; the start timer starts it if it never did',
+    );
+    h.advance(0);
+    assert.equal(h.timers.size, 0);
+    assert.equal(h.mapRunsStarted.length, 2, 'starting is asked for again (a no-op for a run that exists)');
+    assert.equal(h.mapRunsStarted[1]?.mapRunArn, arn, 'the same Map Run, not a new one');
     assert.ok(h.mapRunEnded(arn, 'SUCCEEDED', { outputs: [1, 2] as Json[] }).ok);
     assert.equal(h.status, 'SUCCEEDED');
     assert.deepEqual(h.output(), [1, 2]);
@@ -556,7 +566,7 @@ describe('Redrive: Distributed Map', () => {
     assert.ok(h.stop().ok);
     assert.deepEqual(h.mapRunsAborted, [arn]);
     assert.ok(h.redrive().ok);
-    assert.deepEqual(h.mapRunsRedriven, [arn]);
-    assert.ok(h.redrive().ok === false, 'running again');
+    assert.ok([...h.timers.keys()].includes(`${arn}#redrive`));
+    assert.equal(rejected(h.redrive()), 'ExecutionNotRedrivable', 'running again');
   });
 });

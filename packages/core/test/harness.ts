@@ -125,7 +125,6 @@ export class Harness {
   /** Map Runs the engine asked the runtime to start or abort (Distributed Map). */
   readonly mapRunsStarted: MapRunStart[] = [];
   readonly mapRunsAborted: string[] = [];
-  readonly mapRunsRedriven: string[] = [];
 
   private apply(result: Extract<TransitionResult, { ok: true }>): void {
     result.events.forEach((event, i) => {
@@ -167,9 +166,7 @@ export class Harness {
         case 'abortMapRun':
           this.mapRunsAborted.push(effect.mapRunArn);
           break;
-        case 'redriveMapRun':
-          this.mapRunsRedriven.push(effect.mapRunArn);
-          break;
+
         default: {
           const never: never = effect;
           throw new Error(`unknown effect ${JSON.stringify(never)}`);

@@ -192,7 +192,12 @@ function resumeChildren(step: Step, parent: ThreadRecord, wait: ChildrenWait, pr
   else step.work.push({ kind: 'launch', parentId: parent.id });
 }
 
-/** A Distributed Map whose run failed or was aborted: the run goes again, for its unsuccessful items. */
+/**
+ * A Distributed Map whose run failed or was aborted: the run goes again, for its unsuccessful
+ * items (the runtime redrives it when the `mapRunRedrive` timer fires). Its start timer is armed
+ * again too: starting is idempotent, and a run that never started (the parent ended before its
+ * start timer fired) starts now, as AWS's redrive does.
+ */
 function redriveMapRun(step: Step, thread: ThreadRecord, wait: MapRunWait, previousEventId: number): void {
   const redriveCount = (wait.redriveCount ?? 0) + 1;
   thread.lastEventId = step.emit('MapRunRedriven', previousEventId, {
@@ -202,7 +207,8 @@ function redriveMapRun(step: Step, thread: ThreadRecord, wait: MapRunWait, previ
   thread.wait = { ...wait, redriveCount };
   thread.retryCounts = retryCountsOf(step.stateOf(thread));
   step.putThread(thread);
-  step.effects.push({ kind: 'redriveMapRun', mapRunArn: wait.mapRunArn });
+  step.armTimer(thread.id, 'mapRunStart', step.env.now, `${wait.mapRunArn}#start`);
+  step.armTimer(thread.id, 'mapRunRedrive', step.env.now, `${wait.mapRunArn}#redrive`);
 }
 
 function retryCountsOf(state: State): number[] {

@@ -34,7 +34,7 @@ import { onMapRunEnded } from './states/map.js';
 export const ROOT_THREAD = 'root';
 
 /** The outcomes RedriveExecution can take an execution back from. */
-const REDRIVABLE: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+const REDRIVABLE: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
 
 export function transition(
   definition: StateMachineDefinition,
@@ -238,6 +238,9 @@ function fireTimer(step: Step, timer: TimerRecord): void {
       return;
     case 'retry':
       if (wait.kind === 'retry' && wait.timerId === timer.id) rerunWork(step, thread, state);
+      return;
+    case 'mapRunRedrive':
+      // The runtime redrove the Map Run before delivering this: only the timer goes.
       return;
     case 'taskTimeout':
     case 'heartbeatTimeout': {

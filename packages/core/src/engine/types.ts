@@ -165,7 +165,17 @@ export interface TimerWait {
 }
 
 export type TimerKind =
-  'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout' | 'mapRunStart';
+  | 'wait'
+  | 'retry'
+  | 'taskTimeout'
+  | 'heartbeatTimeout'
+  | 'executionTimeout'
+  | 'mapRunStart'
+  /**
+   * A redrive of a Distributed Map's parent: the runtime redrives the Map Run (`<run ARN>#redrive`)
+   * before it delivers the timer, so a crash in between only makes it fire (and redrive) again.
+   */
+  | 'mapRunRedrive';
 
 export interface TimerRecord {
   id: string;
@@ -229,9 +239,7 @@ export type Effect =
   | { kind: 'putTimer'; timer: TimerRecord }
   | { kind: 'deleteTimer'; timerId: string }
   | { kind: 'startMapRun'; mapRun: MapRunStart }
-  | { kind: 'abortMapRun'; mapRunArn: string }
-  /** Runs a Map Run's unsuccessful children again (a redrive of its parent). */
-  | { kind: 'redriveMapRun'; mapRunArn: string };
+  | { kind: 'abortMapRun'; mapRunArn: string };
 
 /** Why an event was refused without changing anything; the API maps these to its errors. */
 export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning' | 'ExecutionNotRedrivable';

@@ -18,6 +18,7 @@ import type {
   MapRunRecord,
   MapRunStatus,
   Page,
+  RedriveToken,
   StateMachineRecord,
   StateMachineRevision,
   StateMachineType,
@@ -77,6 +78,9 @@ export interface ExecutionRow {
   redrive_count: number;
   map_run_arn: string | null;
   map_run_index: number | null;
+  redrive_date: number | null;
+  redrivable: number | null;
+  redrive_tokens: string | null;
 }
 
 export interface MapRunRow {
@@ -100,6 +104,9 @@ export interface MapRunRow {
   aborted: number;
   error: string | null;
   cause: string | null;
+  redrive_count: number;
+  redrive_date: number | null;
+  pending_redrive: number;
   version: number;
 }
 
@@ -133,7 +140,8 @@ export interface TimerRow {
 
 export const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
-  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index';
+  'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index, ' +
+  'redrive_date, redrivable, redrive_tokens';
 
 /** Every column but `arn` and `version`, in the order the insert and the update bind them. */
 export const MAP_RUN_VALUE_COLUMNS = [
@@ -156,6 +164,9 @@ export const MAP_RUN_VALUE_COLUMNS = [
   'aborted',
   'error',
   'cause',
+  'redrive_count',
+  'redrive_date',
+  'pending_redrive',
 ];
 
 export type MapRunValues = [
@@ -178,6 +189,9 @@ export type MapRunValues = [
   number,
   string | null,
   string | null,
+  number,
+  number | null,
+  number,
 ];
 
 export const STATE_MACHINE_SELECT =
@@ -256,6 +270,9 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   if (row.trace_header !== null) record.traceHeader = row.trace_header;
   if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
   if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
+  if (row.redrive_date !== null) record.redriveDate = row.redrive_date;
+  if (row.redrivable !== null && row.redrivable !== 0) record.redrivable = true;
+  if (row.redrive_tokens !== null) record.redriveTokens = JSON.parse(row.redrive_tokens) as RedriveToken[];
   return record;
 }
 
@@ -278,8 +295,11 @@ export function toMapRun(row: MapRunRow): MapRunRecord {
     failed: row.failed,
     timedOut: row.timed_out,
     aborted: row.aborted,
+    redriveCount: row.redrive_count,
+    pendingRedrive: row.pending_redrive,
     version: row.version,
   };
+  if (row.redrive_date !== null) record.redriveDate = row.redrive_date;
   if (row.stop_date !== null) record.stopDate = row.stop_date;
   const error = parseOptionalJson(row.error);
   if (error !== undefined) record.error = error;
@@ -309,6 +329,9 @@ export function mapRunValues(mapRun: MapRunRecord): MapRunValues {
     mapRun.aborted,
     optionalJson(mapRun.error),
     optionalJson(mapRun.cause),
+    mapRun.redriveCount,
+    mapRun.redriveDate ?? null,
+    mapRun.pendingRedrive,
   ];
 }
 

@@ -77,6 +77,12 @@ const MAX_EVENTS_PER_INSERT = 4;
 /** Keyset predicate for (start_date DESC, arn ASC); the range term lets SQLite seek in the index. */
 const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
 
+/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
+function redrivableFlag(commit: TransitionCommit): number | null {
+  if (commit.redriveThreads === undefined) return null;
+  return commit.redriveThreads.length > 0 ? 1 : 0;
+}
+
 function namePage<T>(rows: T[], limit: number, cursor: (item: T) => NameCursor): Page<T, NameCursor> {
   return keysetPage(rows, limit, cursor);
 }
@@ -136,6 +142,9 @@ export class SqliteStore implements Store {
       number,
       string | null,
       number | null,
+      number | null,
+      number | null,
+      string | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -156,9 +165,39 @@ export class SqliteStore implements Store {
   >;
   private readonly selectMapRunChildren: Statement<[string], ExecutionRow>;
   private readonly updateExecution: Statement<
-    [string, number, string | null, string | null, string | null, number | null, string, number],
+    [
+      string,
+      number,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+      number | null,
+      string,
+      number,
+    ],
     { seq: number }
   >;
+  /** A redrive's update: the previous outcome is replaced, not kept where the patch has none. */
+  private readonly redriveExecution: Statement<
+    [
+      string,
+      number,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+      number | null,
+      number,
+      number,
+      string | null,
+      string,
+      number,
+    ],
+    { seq: number }
+  >;
+  /** Listings with a redrive filter, prepared on first use (see `redriveListing`). */
+  private readonly redriveListings = new Map<string, Statement<(string | number)[], ExecutionRow>>();
 
   private readonly insertMapRun: Statement<[string, ...MapRunValues, number]>;
   private readonly selectMapRun: Statement<[string], MapRunRow>;
@@ -171,6 +210,9 @@ export class SqliteStore implements Store {
   private readonly selectThreads: Statement<[string], { data: string }>;
   private readonly upsertThread: Statement<[number, string, string]>;
   private readonly deleteThread: Statement<[number, string]>;
+  private readonly selectRedriveThreads: Statement<[string], { data: string }>;
+  private readonly insertRedriveThread: Statement<[number, string, string]>;
+  private readonly deleteRedriveThreads: Statement<[number]>;
 
   /** `insertEvents[n - 1]` inserts n events (seven values each). */
   private readonly insertEvents: Statement<(string | number | null)[]>[];
@@ -285,7 +327,7 @@ export class SqliteStore implements Store {
 
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -308,6 +350,12 @@ export class SqliteStore implements Store {
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
         'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
+        'redrivable = coalesce(?, redrivable), version = version + 1 WHERE arn = ? AND version = ? ' +
+        'RETURNING seq',
+    );
+    this.redriveExecution = db.prepare(
+      'UPDATE executions SET status = ?, next_event_id = ?, output = ?, error = ?, cause = ?, ' +
+        'stop_date = ?, redrivable = ?, redrive_count = ?, redrive_date = ?, redrive_tokens = ?, ' +
         'version = version + 1 WHERE arn = ? AND version = ? RETURNING seq',
     );
 
@@ -342,6 +390,13 @@ export class SqliteStore implements Store {
         'ON CONFLICT (execution_seq, id) DO UPDATE SET data = excluded.data',
     );
     this.deleteThread = db.prepare('DELETE FROM threads WHERE execution_seq = ? AND id = ?');
+    this.selectRedriveThreads = db.prepare(
+      `SELECT data FROM redrive_threads WHERE execution_seq = ${seqOf} ORDER BY id`,
+    );
+    this.insertRedriveThread = db.prepare(
+      'INSERT INTO redrive_threads (execution_seq, id, data) VALUES (?, ?, ?)',
+    );
+    this.deleteRedriveThreads = db.prepare('DELETE FROM redrive_threads WHERE execution_seq = ?');
 
     // One statement per 1–4 events: a transition writes 1–4 events as a rule, and each statement
     // run costs more than its rows (7 events per activity round trip: −4 runs).
@@ -413,6 +468,9 @@ export class SqliteStore implements Store {
           execution.redriveCount,
           execution.mapRunArn ?? null,
           execution.mapRunIndex ?? null,
+          execution.redriveDate ?? null,
+          redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
+          execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);
@@ -503,16 +561,35 @@ export class SqliteStore implements Store {
   private applyCommitRows(commit: TransitionCommit): boolean {
     const arn = commit.executionArn;
     const patch = commit.execution;
-    const updated = this.updateExecution.get(
-      patch.status,
-      patch.nextEventId,
-      patch.output ?? null,
-      optionalJson(patch.error),
-      optionalJson(patch.cause),
-      patch.stopDate ?? null,
-      arn,
-      commit.expectedVersion,
-    );
+    const updated =
+      patch.redriven === undefined
+        ? this.updateExecution.get(
+            patch.status,
+            patch.nextEventId,
+            patch.output ?? null,
+            optionalJson(patch.error),
+            optionalJson(patch.cause),
+            patch.stopDate ?? null,
+            redrivableFlag(commit),
+            arn,
+            commit.expectedVersion,
+          )
+        : this.redriveExecution.get(
+            patch.status,
+            patch.nextEventId,
+            patch.output ?? null,
+            optionalJson(patch.error),
+            optionalJson(patch.cause),
+            patch.stopDate ?? null,
+            redrivableFlag(commit) ?? 0,
+            patch.redriven.redriveCount,
+            patch.redriven.redriveDate,
+            commit.redriveTokens === undefined || commit.redriveTokens.length === 0
+              ? null
+              : JSON.stringify(commit.redriveTokens),
+            arn,
+            commit.expectedVersion,
+          );
     if (updated === undefined) return false;
     this.applyCommitChildren(updated.seq, commit);
     return true;
@@ -541,6 +618,12 @@ export class SqliteStore implements Store {
     }
     for (const id of commit.threadsDeleted) this.deleteThread.run(seq, id);
     for (const thread of commit.threadsPut) this.upsertThread.run(seq, thread.id, JSON.stringify(thread));
+    if (commit.redriveThreads !== undefined) {
+      this.deleteRedriveThreads.run(seq);
+      for (const thread of commit.redriveThreads) {
+        this.insertRedriveThread.run(seq, thread.id, JSON.stringify(thread));
+      }
+    }
     for (const token of commit.tasksDeleted) this.deleteTask.run(token);
     for (const task of commit.tasksPut) {
       this.upsertTask.run(
@@ -683,7 +766,18 @@ export class SqliteStore implements Store {
       const fetch = page.limit + 1;
       const after = page.after;
       let rows: ExecutionRow[];
-      if (filter.status === undefined) {
+      if (filter.redriven !== undefined) {
+        const statement = this.redriveListing(
+          byMachine,
+          filter.status !== undefined,
+          filter.redriven,
+          after !== undefined,
+        );
+        const values: (string | number)[] = [parent.arn];
+        if (filter.status !== undefined) values.push(filter.status);
+        if (after !== undefined) values.push(after.startDate, after.startDate, after.arn);
+        rows = statement.all(...values, fetch);
+      } else if (filter.status === undefined) {
         rows =
           after === undefined
             ? first.all(parent.arn, fetch)
@@ -703,6 +797,34 @@ export class SqliteStore implements Store {
 
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
     return run(() => this.selectThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord));
+  }
+
+  loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]> {
+    return run(() =>
+      this.selectRedriveThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord),
+    );
+  }
+
+  /** ListExecutions with a redriveFilter: rare, so its statements are prepared when first asked for. */
+  private redriveListing(
+    byMachine: boolean,
+    status: boolean,
+    redriven: boolean,
+    after: boolean,
+  ): Statement<(string | number)[], ExecutionRow> {
+    const key = `${byMachine}:${status}:${redriven}:${after}`;
+    let statement = this.redriveListings.get(key);
+    if (statement === undefined) {
+      const sql =
+        `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${byMachine ? 'state_machine_arn' : 'map_run_arn'} = ?` +
+        (status ? ' AND status = ?' : '') +
+        (redriven ? ' AND redrive_count > 0' : ' AND redrive_count = 0') +
+        (after ? ` AND ${EXECUTION_AFTER}` : '') +
+        ' ORDER BY start_date DESC, arn LIMIT ?';
+      statement = this.db.prepare<(string | number)[], ExecutionRow>(sql);
+      this.redriveListings.set(key, statement);
+    }
+    return statement;
   }
 
   commitTransition(commit: TransitionCommit): Promise<boolean> {

@@ -17,6 +17,7 @@ import {
   DescribeStateMachineForExecution,
   GetExecutionHistory,
   ListExecutions,
+  RedriveExecution,
   StartExecution,
   StopExecution,
 } from './executions.js';
@@ -46,6 +47,7 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeExecution,
   ListExecutions,
   StopExecution,
+  RedriveExecution,
   GetExecutionHistory,
   DescribeStateMachineForExecution,
   DescribeMapRun,
