@@ -320,7 +320,7 @@ describe('Redrive: Parallel', () => {
     assert.equal(h.threads.size, 0);
   });
 
-  test("the Parallel's own retries start from zero; branches of a nested Parallel resume too", () => {
+  test('a nested Parallel resumes its own failed branch; the branches that succeeded stay done', () => {
     const h = start(
       {
         StartAt: 'Outer',

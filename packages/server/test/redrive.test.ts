@@ -24,6 +24,7 @@ import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { startServer } from '../src/server.js';
 import type { StepwiseServer } from '../src/server.js';
 import { sdkClient, startTestServer, tempDir } from './helpers/server.js';
+import { postgresSkip, testSchema } from './helpers/postgres.js';
 import type { TestServer } from './helpers/server.js';
 import {
   assertWellFormed,
@@ -530,6 +531,62 @@ describe('RedriveExecution: Distributed Map', () => {
   });
 });
 
+describe('RedriveExecution: Distributed Map stopped with its parent', () => {
+  test('MaxConcurrency 1: the aborted child is redriven first, then the items never started', async () => {
+    const activity = await createActivity(sfn, 'one-by-one');
+    const machine = await createMachine(sfn, {
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'T',
+            States: { T: { Type: 'Task', Resource: activity, End: true } },
+          },
+          End: true,
+        },
+      },
+    });
+    const arn = await start(sfn, machine, ['a', 'b', 'c']);
+    const a = await pollUntilTask(sfn, activity);
+    assert.equal(JSON.parse(a.input), 'a');
+    await succeed(sfn, a.taskToken, 'A');
+    const b = await pollUntilTask(sfn, activity);
+    assert.equal(JSON.parse(b.input), 'b');
+    await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    const mapRunArn =
+      (await sfn.send(new ListMapRunsCommand({ executionArn: arn }))).mapRuns?.[0]?.mapRunArn ?? '';
+    // The run is aborted with its parent, and so is its running child.
+    for (let i = 0; i < 100; i++) {
+      const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+      if (run.status === 'ABORTED' && run.executionCounts?.running === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const children = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    assert.deepEqual(children.executions?.map((e) => e.status).sort(), ['ABORTED', 'SUCCEEDED']);
+
+    await redrive(sfn, arn);
+    const again = await pollUntilTask(sfn, activity);
+    assert.equal(JSON.parse(again.input), 'b', 'the aborted child first');
+    const pending = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+    assert.equal(pending.status, 'RUNNING');
+    assert.equal(pending.redriveCount, 1);
+    assert.equal(pending.executionCounts?.pending, 1, 'c has not started: MaxConcurrency is 1');
+    await succeed(sfn, again.taskToken, 'B');
+    const c = await pollUntilTask(sfn, activity);
+    assert.equal(JSON.parse(c.input), 'c');
+    await succeed(sfn, c.taskToken, 'C');
+    const done = await waitForEnd(sfn, arn);
+    assert.equal(done.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(done.output ?? ''), ['A', 'B', 'C']);
+    const all = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    assert.equal(all.executions?.length, 3);
+    assert.deepEqual(all.executions?.map((e) => e.redriveCount).sort(), [0, 0, 1]);
+  });
+});
+
 describe('RedriveExecution: durable on SQLite', () => {
   test('a failed execution is redriven after a restart, and a redriven one continues after another', async () => {
     const dir = tempDir();
@@ -571,6 +628,74 @@ describe('RedriveExecution: durable on SQLite', () => {
       dir.remove();
     }
   });
+});
+
+describe('RedriveExecution: on PostgreSQL', async () => {
+  const skip = await postgresSkip();
+  test(
+    'a Parallel fails, is redriven on another node of the same database, and succeeds',
+    { skip },
+    async () => {
+      const schema = testSchema();
+      const dirs = [tempDir(), tempDir()];
+      const nodes = [
+        await startServer({ port: 0, dataDir: dirs[0]?.path ?? '', database: schema.url }),
+        await startServer({ port: 0, dataDir: dirs[1]?.path ?? '', database: schema.url }),
+      ];
+      const [one, two] = nodes.map((node) => sdkClient(node.url));
+      try {
+        assert.ok(one !== undefined && two !== undefined);
+        const activity = await createActivity(one, 'pg');
+        const machine = await createMachine(one, {
+          StartAt: 'P',
+          States: {
+            P: {
+              Type: 'Parallel',
+              Branches: [0, 1].map((i) => ({
+                StartAt: `B${i}`,
+                States: {
+                  [`B${i}`]: { Type: 'Task', Resource: activity, Parameters: { branch: i }, End: true },
+                },
+              })),
+              End: true,
+            },
+          },
+        });
+        const arn = await start(one, machine);
+        const tasks = new Map<number, string>();
+        while (tasks.size < 2) {
+          const task = await pollUntilTask(one, activity);
+          tasks.set((JSON.parse(task.input) as { branch: number }).branch, task.taskToken);
+        }
+        await succeed(one, tasks.get(0) ?? '', 'zero');
+        await fail(one, tasks.get(1) ?? '');
+        assert.equal((await waitForEnd(one, arn)).status, 'FAILED');
+        assert.equal((await describeExecution(two, arn)).redriveStatus, 'REDRIVABLE');
+        await redrive(two, arn, 'pg-token');
+        assert.equal((await redrive(one, arn, 'pg-token')).getTime() > 0, true);
+        const again = await pollUntilTask(one, activity);
+        assert.deepEqual(JSON.parse(again.input), { branch: 1 });
+        await succeed(one, again.taskToken, 'one');
+        const done = await waitForEnd(two, arn);
+        assert.equal(done.status, 'SUCCEEDED');
+        assert.deepEqual(JSON.parse(done.output ?? ''), ['zero', 'one']);
+        assert.equal(done.redriveCount, 1);
+        const listed = await two.send(
+          new ListExecutionsCommand({ stateMachineArn: machine, redriveFilter: 'REDRIVEN' }),
+        );
+        assert.deepEqual(
+          listed.executions?.map((e) => e.executionArn),
+          [arn],
+        );
+      } finally {
+        one?.destroy();
+        two?.destroy();
+        for (const node of nodes) await node.close();
+        for (const dir of dirs) dir?.remove();
+        await schema.drop();
+      }
+    },
+  );
 });
 
 interface BotoError {
