@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     'poll-hold-ms': { type: 'string', default: '60000' },
     'data-dir': { type: 'string' },
     'alt-dist': { type: 'string' },
+    'alt-pragmas': { type: 'string' },
     profile: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -49,6 +50,8 @@ if (args.help) {
   --peers LIST       comma list of ceiling, sqlite, memory, alt (default ceiling,sqlite)
   --alt-dist DIR     another build of packages/server/dist, run as peer "alt" on SQLite
                      (A/B a change in the same run; adds alt to the peers)
+  --alt-pragmas P    SQLite pragmas (";"-separated) applied to the alt peer's connection only;
+                     without --alt-dist, alt runs this build (A/B a setting in the same run)
   --poll-hold-ms N   server long-poll hold (default 60000)
   --data-dir DIR     parent of the SQLite data dir (default: the OS temp dir)
   --profile          run the server children with --cpu-prof (profiles in bench/results/profiles)
@@ -84,6 +87,11 @@ const PEERS = {
     dist: args['alt-dist'],
   },
 };
+if (args['alt-pragmas'] !== undefined && args['alt-dist'] === undefined) {
+  PEERS.alt.dist = path.join(here, '..', 'packages', 'server', 'dist');
+  PEERS.alt.label = 'Stepwise alt pragmas (SQLite)';
+  args['alt-dist'] = PEERS.alt.dist;
+}
 const peerNames = args.peers.split(',').map((p) => p.trim());
 if (args['alt-dist'] !== undefined && !peerNames.includes('alt')) peerNames.push('alt');
 if (peerNames.includes('alt') && args['alt-dist'] === undefined) throw new Error('peer alt needs --alt-dist');
@@ -118,6 +126,9 @@ async function startPeer(name, runIndex) {
       BENCH_POLL_HOLD_MS: String(config.pollHoldMs),
       ...(args.trace ? { BENCH_TRACE: '1' } : {}),
       ...(peer.dist !== undefined ? { BENCH_SERVER_DIST: path.resolve(peer.dist) } : {}),
+      ...(name === 'alt' && args['alt-pragmas'] !== undefined
+        ? { BENCH_SQLITE_PRAGMAS: args['alt-pragmas'] }
+        : {}),
     },
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -26,17 +26,23 @@ const child = spawn(
 );
 
 const counts = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
-let tail = '';
+// The runner's summary lines ("ℹ pass 12") come before its list of failures, which can be long:
+// they are read as they stream by, line by line, not from the end of the output.
+const summaryLine = /^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/;
+let partial = '';
+child.stdout.setEncoding('utf8');
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4096);
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop() ?? '';
+  for (const line of lines) {
+    const match = summaryLine.exec(line);
+    if (match) counts[match[1]] = Number(match[2]);
+  }
 });
 child.on('exit', (code) => {
-  for (const key of Object.keys(counts)) {
-    const match = new RegExp(`^ℹ ${key} (\\d+)$`, 'm').exec(tail);
-    if (match) counts[key] = Number(match[1]);
-  }
-  const failed = counts.fail + counts.cancelled;
+  // A runner that failed without counting a failure (a crash before its summary) still fails.
+  const failed = counts.fail + counts.cancelled || (code === 0 ? 0 : 1);
   const skipped = counts.skipped + counts.todo;
   console.log(`\n${counts.pass} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);

@@ -12,3 +12,14 @@ export { isActivityArn } from './engine/states/task.js';
 export { unsupportedFeatures } from './engine/support.js';
 export { buildGraph, describeChoiceRule, allNodes } from './asl/graph.js';
 export type { GraphNode, GraphEdge, GraphEdgeKind, GraphGroup } from './asl/graph.js';
+export { testState, TestStateRejected } from './engine/test-state.js';
+export type {
+  InspectionData,
+  InspectionErrorDetails,
+  InspectionLevel,
+  TestStateEnvironment,
+  TestStateIdentity,
+  TestStateRequest,
+  TestStateResult,
+  TestStateStatus,
+} from './engine/test-state.js';

@@ -1038,3 +1038,43 @@ void describe('validateDefinition: conformance definitions (all accepted by AWS)
     assert.deepEqual(failures, []);
   });
 });
+
+describe('validateDefinition: one state on its own (TestState)', () => {
+  const single = (state: object): Diagnostic[] =>
+    validateDefinition(JSON.stringify(state), { singleState: 'StateName' }).diagnostics;
+
+  it("leaves the state's own transitions unresolved: they lead out of the test", () => {
+    assert.deepEqual(single({ Type: 'Choice', Choices: [{ Variable: '$.a', IsNull: true, Next: 'X' }] }), []);
+    assert.deepEqual(single({ Type: 'Pass', Next: 'Elsewhere' }), []);
+  });
+
+  it('reports problems at /States/StateName, and still resolves the transitions inside it', () => {
+    assert.deepEqual(
+      single({
+        Type: 'Parallel',
+        Branches: [{ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Z' } } }],
+        End: true,
+      }),
+      [
+        {
+          severity: 'ERROR',
+          code: 'MISSING_TRANSITION_TARGET',
+          message: "Missing 'Next' target: Z",
+          location: '/States/StateName/Branches[0]/States/A/Next',
+        },
+        {
+          severity: 'ERROR',
+          code: 'MISSING_END_STATE',
+          message: 'Workflow has no terminal state',
+          location: '/States/StateName/Branches[0]',
+        },
+      ],
+    );
+    assert.deepEqual(single({ Type: 'Wait', End: true, Sekonds: 1 })[0], {
+      severity: 'ERROR',
+      code: 'SCHEMA_VALIDATION_FAILED',
+      message: "Field 'Sekonds' is not supported",
+      location: '/States/StateName',
+    });
+  });
+});

@@ -82,6 +82,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Stepwise
       account: options.account ?? DEFAULTS.account,
     },
     now: Date.now,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
   };
   const operations = createOperations(service);
   const handler = createApiHandler(operations, {

@@ -154,6 +154,43 @@ void describe('PostgreSQL store: several nodes on one database', { skip }, () =>
     assert.equal(created.filter((c) => c.status === 'fulfilled').length, 1);
   });
 
+  void it('keeps the tag limit between nodes tagging at once, and no tag outlives a delete', async () => {
+    const arn = `${REGION}:activity:tagged`;
+    await node(0).createActivity({ activityArn: arn, name: 'tagged', creationDate: 1 });
+    // 20 new keys from each node: two requests fit under 50, the third would make 60.
+    const outcomes = await Promise.all(
+      stores.map((store, i) =>
+        store.tagResource(
+          arn,
+          Array.from({ length: 20 }, (_, k) => ({ key: `n${i}-${k}`, value: String(k) })),
+          50,
+        ),
+      ),
+    );
+    assert.deepEqual([...outcomes].sort(), ['tagged', 'tagged', 'tooManyTags']);
+    assert.equal((await node(2).listTags(arn))?.length, 40);
+
+    const leftover = (resourceArn: string) =>
+      node(0).withClient(async (client) => {
+        const result = await client.query<{ n: string }>(
+          'SELECT count(*) AS n FROM resource_tags WHERE resource_arn = $1',
+          [resourceArn],
+        );
+        return Number(result.rows[0]?.n);
+      });
+    for (let round = 0; round < 10; round++) {
+      const name = `doomed-${round}`;
+      const doomed = `${REGION}:activity:${name}`;
+      await node(0).createActivity({ activityArn: doomed, name, creationDate: round });
+      const [tagged] = await Promise.all([
+        node(1).tagResource(doomed, [{ key: 'k', value: String(round) }], 50),
+        node(2).deleteActivity(doomed),
+      ]);
+      assert.ok(tagged === 'tagged' || tagged === 'notFound', tagged);
+      assert.equal(await leftover(doomed), 0, `round ${round}: ${tagged}`);
+    }
+  });
+
   void it('applies one of several racing transitions from the same version', async () => {
     const record = execution('contended');
     await node(0).createExecution(record, first(record));

@@ -21,8 +21,10 @@ import type {
   ExecutionFilter,
   ExecutionRecord,
   MapRunRecord,
+  StateMachineAliasRecord,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
   Store,
   TransitionCommit,
 } from '../src/store/types.js';
@@ -246,6 +248,147 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         // The name is free again once deleted.
         const b = { ...a, creationDate: 200 };
         assert.deepEqual(await store.createActivity(b), b);
+      }));
+
+    void it('stores the tags of a created activity or state machine, not of a repeated create', () =>
+      withStore(async (store) => {
+        const a = activityRecord('tagged', 100);
+        await store.createActivity(a, [
+          { key: 'team', value: 'core' },
+          { key: 'env', value: '' },
+        ]);
+        const m = machineRecord('tagged', 100);
+        assert.deepEqual(await store.createStateMachine(m, [{ key: 'z', value: '1' }]), { created: true });
+        // Idempotent creates answer the stored resource and leave its tags alone.
+        await store.createActivity(a, [{ key: 'team', value: 'other' }]);
+        assert.equal((await store.createStateMachine(m, [{ key: 'y', value: '2' }])).created, false);
+
+        assert.deepEqual(await store.listTags(a.activityArn), [
+          { key: 'team', value: 'core' },
+          { key: 'env', value: '' },
+        ]);
+        assert.deepEqual(await store.listTags(m.stateMachineArn), [{ key: 'z', value: '1' }]);
+        const plain = activityRecord('plain', 100);
+        await store.createActivity(plain);
+        assert.deepEqual(await store.listTags(plain.activityArn), []);
+      }));
+
+    void it('tags and untags resources, listing keys in the order they were first set', () =>
+      withStore(async (store) => {
+        const m = machineRecord('flow', 100);
+        await store.createStateMachine(m);
+        const arn = m.stateMachineArn;
+        assert.equal(
+          await store.tagResource(
+            arn,
+            [
+              { key: 'b', value: '1' },
+              { key: 'a', value: '2' },
+            ],
+            50,
+          ),
+          'tagged',
+        );
+        // A key set again keeps its place and takes the new value; a key given twice, its last.
+        assert.equal(
+          await store.tagResource(
+            arn,
+            [
+              { key: 'c', value: '3' },
+              { key: 'b', value: 'x' },
+              { key: 'c', value: '4' },
+            ],
+            50,
+          ),
+          'tagged',
+        );
+        assert.equal(await store.tagResource(arn, [], 50), 'tagged');
+        assert.deepEqual(await store.listTags(arn), [
+          { key: 'b', value: 'x' },
+          { key: 'a', value: '2' },
+          { key: 'c', value: '4' },
+        ]);
+
+        // Untagging a key that is not there is no error.
+        assert.equal(await store.untagResource(arn, ['a', 'missing']), true);
+        assert.equal(await store.untagResource(arn, []), true);
+        assert.deepEqual(await store.listTags(arn), [
+          { key: 'b', value: 'x' },
+          { key: 'c', value: '4' },
+        ]);
+        // A removed key set again goes to the end.
+        await store.tagResource(arn, [{ key: 'a', value: 'back' }], 50);
+        assert.deepEqual(
+          (await store.listTags(arn))?.map((t) => t.key),
+          ['b', 'c', 'a'],
+        );
+        await store.untagResource(arn, ['a', 'b', 'c']);
+        assert.deepEqual(await store.listTags(arn), []);
+
+        // Activities take tags the same way, and the two resources' tags stay apart.
+        const act = activityRecord('worker', 100);
+        await store.createActivity(act);
+        assert.equal(await store.tagResource(act.activityArn, [{ key: 'b', value: 'act' }], 50), 'tagged');
+        assert.deepEqual(await store.listTags(act.activityArn), [{ key: 'b', value: 'act' }]);
+        assert.deepEqual(await store.listTags(arn), []);
+      }));
+
+    void it('refuses tags past the limit, counting a key already set once', () =>
+      withStore(async (store) => {
+        const a = activityRecord('full', 100);
+        const keys = (from: number, n: number) =>
+          Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
+        await store.createActivity(a, keys(0, 3));
+        assert.equal(await store.tagResource(a.activityArn, keys(3, 3), 5), 'tooManyTags');
+        assert.deepEqual(
+          await store.listTags(a.activityArn),
+          keys(0, 3),
+          'nothing of a refused request is set',
+        );
+        // Two new keys and one already set: five in all.
+        assert.equal(await store.tagResource(a.activityArn, [...keys(3, 2), ...keys(0, 1)], 5), 'tagged');
+        assert.equal(await store.tagResource(a.activityArn, [{ key: 'k4', value: 'new' }], 5), 'tagged');
+        assert.equal(await store.tagResource(a.activityArn, [{ key: 'k5', value: '' }], 5), 'tooManyTags');
+        assert.equal((await store.listTags(a.activityArn))?.length, 5);
+        assert.equal((await store.listTags(a.activityArn))?.[4]?.value, 'new');
+      }));
+
+    void it('finds no taggable resource for other ARNs: missing, versions, aliases, labels', () =>
+      withStore(async (store) => {
+        const m = machineRecord('sm', 100);
+        await store.createStateMachine(m);
+        for (const arn of [
+          `${REGION}:stateMachine:missing`,
+          `${REGION}:activity:missing`,
+          `${m.stateMachineArn}:1`,
+          `${m.stateMachineArn}:PROD`,
+          `${m.stateMachineArn}/Map`,
+          `${REGION}:execution:sm:e1`,
+        ]) {
+          assert.equal(await store.listTags(arn), undefined, arn);
+          assert.equal(await store.tagResource(arn, [{ key: 'k', value: 'v' }], 50), 'notFound', arn);
+          assert.equal(await store.untagResource(arn, ['k']), false, arn);
+        }
+        assert.deepEqual(await store.listTags(m.stateMachineArn), []);
+      }));
+
+    void it('deletes tags with their resource, so a resource created again starts untagged', () =>
+      withStore(async (store) => {
+        const a = activityRecord('gone', 100);
+        await store.createActivity(a, [{ key: 'k', value: 'v' }]);
+        const m = machineRecord('gone', 100);
+        await store.createStateMachine(m, [{ key: 'k', value: 'v' }]);
+        await store.tagResource(m.stateMachineArn, [{ key: 'j', value: 'w' }], 50);
+
+        await store.deleteActivity(a.activityArn);
+        await store.deleteStateMachine(m.stateMachineArn);
+        assert.equal(await store.listTags(a.activityArn), undefined);
+        assert.equal(await store.listTags(m.stateMachineArn), undefined);
+
+        await store.createActivity(a);
+        await store.createStateMachine(m, [{ key: 'j', value: 'again' }]);
+        assert.deepEqual(await store.listTags(a.activityArn), []);
+        assert.deepEqual(await store.listTags(m.stateMachineArn), [{ key: 'j', value: 'again' }]);
       }));
 
     void it('lists activities in keyset pages ordered by creation date then ARN', () =>
@@ -1532,6 +1675,309 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         });
         assert.equal(history[0]?.details?.name, 's2');
       }));
+
+    void it('publishes versions: numbered from 1, idempotent per revision, never reused, within a quota', () =>
+      withStore(async (store) => {
+        const m = machineRecord('versioned', 1000);
+        const arn = m.stateMachineArn;
+        assert.deepEqual(await store.createStateMachine(m, [], { description: 'first' }), { created: true });
+        const v1: StateMachineVersionRecord = {
+          stateMachineArn: arn,
+          version: 1,
+          revisionKey: m.current.revisionKey,
+          description: 'first',
+          creationDate: 1000,
+        };
+        assert.deepEqual(await store.getStateMachineVersion(arn, 1), v1);
+        assert.equal(await store.getStateMachineVersion(arn, 2), undefined);
+        // A second create of the same machine publishes nothing.
+        await store.createStateMachine(m, [], { description: 'again' });
+        assert.deepEqual((await store.listStateMachineVersions(arn, { limit: 10 })).items, [v1]);
+
+        // The current revision has a version already: it is answered, nothing is added.
+        const again = await store.publishStateMachineVersion(arn, {
+          revisionKey: m.current.revisionKey,
+          description: 'other',
+          creationDate: 1500,
+          maxVersions: 2,
+        });
+        assert.deepEqual(again, { kind: 'existing', version: v1 });
+        assert.deepEqual(
+          await store.publishStateMachineVersion(arn, {
+            revisionKey: 'stale',
+            creationDate: 1,
+            maxVersions: 2,
+          }),
+          { kind: 'revisionChanged' },
+        );
+        assert.deepEqual(
+          await store.publishStateMachineVersion(`${arn}-ghost`, {
+            revisionKey: 'x',
+            creationDate: 1,
+            maxVersions: 2,
+          }),
+          { kind: 'noStateMachine' },
+        );
+
+        // An update and its version in one write.
+        const r1 = revisionRecord(arn, 'versioned-r1', 2000);
+        const published = await store.publishStateMachineVersion(arn, {
+          revisionKey: r1.revisionKey,
+          update: { revision: r1, updateDate: 2000, revisionId: 'rev-1' },
+          revisionId: 'rev-1',
+          description: 'second',
+          creationDate: 2000,
+          maxVersions: 2,
+        });
+        const v2: StateMachineVersionRecord = {
+          stateMachineArn: arn,
+          version: 2,
+          revisionKey: r1.revisionKey,
+          revisionId: 'rev-1',
+          description: 'second',
+          creationDate: 2000,
+        };
+        assert.deepEqual(published, { kind: 'published', version: v2 });
+        assert.deepEqual(await store.getStateMachine(arn), {
+          ...m,
+          updateDate: 2000,
+          revisionId: 'rev-1',
+          current: r1,
+        });
+        assert.deepEqual(await store.getRevision(arn, r1.revisionKey), r1);
+
+        // Newest first, in keyset pages.
+        const first = await store.listStateMachineVersions(arn, { limit: 1 });
+        assert.deepEqual(first, { items: [v2], next: 2 });
+        assert.deepEqual(await store.listStateMachineVersions(arn, { limit: 1, after: 2 }), { items: [v1] });
+        assert.deepEqual(await store.listStateMachineVersions(`${arn}-ghost`, { limit: 5 }), { items: [] });
+
+        // The quota counts the versions there are; a refused publish changes nothing.
+        const r2 = revisionRecord(arn, 'versioned-r2', 3000);
+        const refused = await store.publishStateMachineVersion(arn, {
+          revisionKey: r2.revisionKey,
+          update: { revision: r2, updateDate: 3000, revisionId: 'rev-2' },
+          revisionId: 'rev-2',
+          creationDate: 3000,
+          maxVersions: 2,
+        });
+        assert.deepEqual(refused, { kind: 'quotaExceeded' });
+        assert.equal((await store.getStateMachine(arn))?.current.revisionKey, r1.revisionKey);
+        assert.equal(await store.getRevision(arn, r2.revisionKey), undefined);
+
+        // A deleted version's number is not used again; deleting it twice is no error.
+        assert.deepEqual(await store.deleteStateMachineVersion(arn, 2), { deleted: true });
+        assert.deepEqual(await store.deleteStateMachineVersion(arn, 2), { deleted: true });
+        assert.equal(await store.getStateMachineVersion(arn, 2), undefined);
+        const republished = await store.publishStateMachineVersion(arn, {
+          revisionKey: r1.revisionKey,
+          revisionId: 'rev-1',
+          creationDate: 4000,
+          maxVersions: 2,
+        });
+        assert.deepEqual(republished, {
+          kind: 'published',
+          version: {
+            stateMachineArn: arn,
+            version: 3,
+            revisionKey: r1.revisionKey,
+            revisionId: 'rev-1',
+            creationDate: 4000,
+          },
+        });
+        assert.deepEqual(
+          (await store.listStateMachineVersions(arn, { limit: 10 })).items.map((v) => v.version),
+          [3, 1],
+        );
+
+        // Deleting the machine deletes its versions; a machine of that name starts from 1 again.
+        await store.deleteStateMachine(arn);
+        assert.equal(await store.getStateMachineVersion(arn, 1), undefined);
+        assert.deepEqual(await store.listStateMachineVersions(arn, { limit: 10 }), { items: [] });
+        const reborn = machineRecord('versioned', 5000);
+        await store.createStateMachine(reborn, [], {});
+        assert.deepEqual((await store.listStateMachineVersions(arn, { limit: 10 })).items, [
+          { stateMachineArn: arn, version: 1, revisionKey: reborn.current.revisionKey, creationDate: 5000 },
+        ]);
+      }));
+
+    void it('keeps aliases: created once per name, routed to existing versions, which they keep', () =>
+      withStore(async (store) => {
+        const m = machineRecord('aliased', 1000);
+        const arn = m.stateMachineArn;
+        await store.createStateMachine(m, [], {});
+        const r1 = revisionRecord(arn, 'aliased-r1', 2000);
+        await store.publishStateMachineVersion(arn, {
+          revisionKey: r1.revisionKey,
+          update: { revision: r1, updateDate: 2000, revisionId: 'rev-1' },
+          creationDate: 2000,
+          maxVersions: 10,
+        });
+        const prod: StateMachineAliasRecord = {
+          stateMachineArn: arn,
+          name: 'PROD',
+          description: 'production',
+          routing: [
+            { version: 1, weight: 70 },
+            { version: 2, weight: 30 },
+          ],
+          creationDate: 3000,
+          updateDate: 3000,
+        };
+        assert.deepEqual(await store.createStateMachineAlias(prod, 2), { kind: 'created' });
+        assert.deepEqual(await store.getStateMachineAlias(arn, 'PROD'), prod);
+        assert.equal(await store.getStateMachineAlias(arn, 'NOPE'), undefined);
+        // The name is taken: the stored alias is answered, whatever the new one says.
+        assert.deepEqual(
+          await store.createStateMachineAlias({ ...prod, description: 'x', creationDate: 9 }, 2),
+          { kind: 'exists', existing: prod },
+        );
+        assert.deepEqual(
+          await store.createStateMachineAlias(
+            { ...prod, name: 'BAD', routing: [{ version: 7, weight: 100 }] },
+            2,
+          ),
+          { kind: 'missingVersion', version: 7 },
+        );
+        assert.deepEqual(
+          await store.createStateMachineAlias({ ...prod, stateMachineArn: `${arn}-ghost` }, 2),
+          { kind: 'noStateMachine' },
+        );
+        const beta: StateMachineAliasRecord = {
+          stateMachineArn: arn,
+          name: 'BETA',
+          routing: [{ version: 2, weight: 100 }],
+          creationDate: 2500,
+          updateDate: 2500,
+        };
+        assert.deepEqual(await store.createStateMachineAlias(beta, 2), { kind: 'created' });
+        assert.deepEqual(await store.createStateMachineAlias({ ...beta, name: 'THIRD' }, 2), {
+          kind: 'quotaExceeded',
+        });
+        assert.deepEqual(await store.listStateMachineAliases(arn), [beta, prod]);
+        assert.deepEqual(await store.listStateMachineAliases(`${arn}-ghost`), []);
+
+        // A version an alias routes to stays; the aliases are named, in name order.
+        assert.deepEqual(await store.deleteStateMachineVersion(arn, 2), {
+          deleted: false,
+          aliases: ['BETA', 'PROD'],
+        });
+        assert.ok(await store.getStateMachineVersion(arn, 2));
+
+        const updated = await store.updateStateMachineAlias(arn, 'PROD', {
+          routing: [{ version: 1, weight: 100 }],
+          updateDate: 4000,
+        });
+        const prod2 = { ...prod, routing: [{ version: 1, weight: 100 }], updateDate: 4000 };
+        assert.deepEqual(updated, { kind: 'updated', alias: prod2 });
+        assert.deepEqual(await store.getStateMachineAlias(arn, 'PROD'), prod2);
+        assert.deepEqual(
+          await store.updateStateMachineAlias(arn, 'BETA', { description: 'beta', updateDate: 4500 }),
+          { kind: 'updated', alias: { ...beta, description: 'beta', updateDate: 4500 } },
+        );
+        assert.deepEqual(
+          await store.updateStateMachineAlias(arn, 'BETA', {
+            routing: [{ version: 5, weight: 100 }],
+            updateDate: 1,
+          }),
+          { kind: 'missingVersion', version: 5 },
+        );
+        assert.deepEqual(await store.updateStateMachineAlias(arn, 'NOPE', { updateDate: 1 }), {
+          kind: 'missing',
+        });
+        assert.deepEqual(await store.deleteStateMachineVersion(arn, 2), {
+          deleted: false,
+          aliases: ['BETA'],
+        });
+
+        await store.deleteStateMachineAlias(arn, 'BETA');
+        await store.deleteStateMachineAlias(arn, 'BETA');
+        assert.deepEqual(await store.deleteStateMachineVersion(arn, 2), { deleted: true });
+        assert.deepEqual(
+          (await store.listStateMachineAliases(arn)).map((a) => a.name),
+          ['PROD'],
+        );
+
+        await store.deleteStateMachine(arn);
+        assert.deepEqual(await store.listStateMachineAliases(arn), []);
+        assert.equal(await store.getStateMachineAlias(arn, 'PROD'), undefined);
+      }));
+
+    void it('lists the executions started through a version or an alias, newest first', () =>
+      withStore(async (store) => {
+        const m = machineRecord('qualified', 1);
+        await store.createStateMachine(m, [], {});
+        const v1 = `${m.stateMachineArn}:1`;
+        const v2 = `${m.stateMachineArn}:2`;
+        const prod = `${m.stateMachineArn}:PROD`;
+        const through = (
+          name: string,
+          startDate: number,
+          version?: string,
+          alias?: string,
+        ): ExecutionRecord => {
+          const e = executionRecord(m, name, startDate);
+          if (version !== undefined) e.stateMachineVersionArn = version;
+          if (alias !== undefined) e.stateMachineAliasArn = alias;
+          return e;
+        };
+        const all = [
+          through('plain', 10),
+          through('v1', 20, v1),
+          through('prod-v1', 30, v1, prod),
+          through('v2', 40, v2),
+          through('prod-v2', 50, v2, prod),
+        ];
+        for (const e of all) await startExecution(store, e);
+        const names = async (filter: Parameters<Store['listExecutions']>[0], limit = 10): Promise<string[]> =>
+          (await store.listExecutions(filter, { limit })).items.map((e) => e.name);
+
+        assert.deepEqual(await names({ stateMachineArn: m.stateMachineArn }), [
+          'prod-v2',
+          'v2',
+          'prod-v1',
+          'v1',
+          'plain',
+        ]);
+        assert.deepEqual(await names({ stateMachineVersionArn: v1 }), ['prod-v1', 'v1']);
+        assert.deepEqual(await names({ stateMachineAliasArn: prod }), ['prod-v2', 'prod-v1']);
+        assert.deepEqual(await names({ stateMachineVersionArn: `${m.stateMachineArn}:3` }), []);
+
+        // Records keep both ARNs; keyset pages and the status filter work as for a machine.
+        const stored = await store.getExecution(all[2]?.executionArn ?? '');
+        assert.equal(stored?.stateMachineVersionArn, v1);
+        assert.equal(stored?.stateMachineAliasArn, prod);
+        assert.equal(
+          Object.hasOwn(
+            (await store.getExecution(all[0]?.executionArn ?? '')) ?? {},
+            'stateMachineVersionArn',
+          ),
+          false,
+        );
+        const page1 = await store.listExecutions({ stateMachineAliasArn: prod }, { limit: 1 });
+        assert.deepEqual(
+          page1.items.map((e) => e.name),
+          ['prod-v2'],
+        );
+        assert.ok(page1.next);
+        const page2 = await store.listExecutions(
+          { stateMachineAliasArn: prod },
+          { limit: 1, after: page1.next },
+        );
+        assert.deepEqual(
+          page2.items.map((e) => e.name),
+          ['prod-v1'],
+        );
+        assert.equal(page2.next, undefined);
+        const done = all[1];
+        assert.ok(done);
+        await store.commitTransition({
+          ...emptyCommit(done.executionArn, 1, 3),
+          execution: { status: 'SUCCEEDED', nextEventId: 3, output: '{}', stopDate: 25 },
+        });
+        assert.deepEqual(await names({ stateMachineVersionArn: v1, status: 'SUCCEEDED' }), ['v1']);
+        assert.deepEqual(await names({ stateMachineVersionArn: v1, status: 'RUNNING' }), ['prod-v1']);
+      }));
   });
 }
 
@@ -1686,6 +2132,15 @@ void describe('sqlite store durability', () => {
         await startExecution(store, childRecord(run, 0, 50));
         assert.equal((await store.mapRunChildren(run.mapRunArn))[0]?.mapRunIndex, 0);
         assert.deepEqual(await store.runningMapRuns(), [run]);
+        assert.equal(await store.tagResource(machineArn, [{ key: 'k', value: 'v' }], 50), 'tagged');
+        assert.deepEqual(await store.listTags(machineArn), [{ key: 'k', value: 'v' }]);
+        // A machine from before versions existed publishes its first one as version 1.
+        const published = await store.publishStateMachineVersion(machineArn, {
+          revisionKey: 'old-r0',
+          creationDate: 60,
+          maxVersions: 1000,
+        });
+        assert.equal(published.kind === 'published' ? published.version.version : 0, 1);
       } finally {
         await store.close();
       }
@@ -1693,7 +2148,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 5);
+        assert.equal(sqliteMigrations.length, 8);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()
@@ -1705,11 +2160,17 @@ void describe('sqlite store durability', () => {
           'map_run_items',
           'executions_by_map_run',
           'executions_by_map_run_status',
+          'resource_tags',
+          'state_machine_versions',
+          'state_machine_aliases',
+          'executions_by_version',
+          'executions_by_alias',
           'redrive_threads',
           'executions_by_machine_redriven',
         ]) {
           assert.ok(names.includes(name), `${name} exists`);
         }
+        assert.ok(!names.includes('executions_by_revision'), 'migration 5 dropped executions_by_revision');
       } finally {
         check.close();
       }

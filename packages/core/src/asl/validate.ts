@@ -22,6 +22,12 @@ export interface ValidationResult {
 
 export interface ValidateOptions {
   type?: 'STANDARD' | 'EXPRESS';
+  /**
+   * The text is one state rather than a machine (TestState): it is checked as the only state,
+   * named so, of a machine around it (AWS reports its problems at `/States/<name>/…`). Its
+   * transitions lead out of the test, so they are not resolved.
+   */
+  singleState?: string;
 }
 
 /**
@@ -50,10 +56,13 @@ export function validateDefinition(text: string, options: ValidateOptions = {}):
     throw error;
   }
 
-  const root = parsed.value;
-  if (!isJsonObject(root)) {
+  const parsedRoot = parsed.value;
+  if (!isJsonObject(parsedRoot)) {
     return { diagnostics: [diagnostic(Code.Schema, 'Value should be an object', '/')] };
   }
+  const single = options.singleState;
+  const root: JsonObject =
+    single === undefined ? parsedRoot : { StartAt: single, States: { [single]: parsedRoot } };
 
   const declared = root['QueryLanguage'];
   const machineLanguage: QueryLanguage =
@@ -68,7 +77,9 @@ export function validateDefinition(text: string, options: ValidateOptions = {}):
     TimeoutSeconds: 'both',
     QueryLanguage: 'both',
   });
-  for (const scope of ctx.scopes) checkTransitions(ctx, scope);
+  for (const scope of ctx.scopes) {
+    if (single === undefined || scope.base !== '') checkTransitions(ctx, scope);
+  }
 
   const diagnostics = ctx.diagnostics;
   if (diagnostics.some((d) => d.severity === 'ERROR')) return { diagnostics };

@@ -266,11 +266,19 @@ export function childEnded(step: Step, parentId: string, index: number): void {
 }
 
 function tolerates(wait: ChildrenWait): boolean {
-  if (wait.toleratedFailureCount === undefined && wait.toleratedFailurePercentage === undefined) return false;
-  const countOk = wait.toleratedFailureCount === undefined || wait.failed <= wait.toleratedFailureCount;
-  const percentOk =
-    wait.toleratedFailurePercentage === undefined ||
-    (wait.failed / wait.total) * 100 <= wait.toleratedFailurePercentage;
+  return toleratesFailures(wait.failed, wait.total, wait);
+}
+
+/** Whether `failed` of `total` iterations stay within the Map's thresholds (none set: no). */
+export function toleratesFailures(
+  failed: number,
+  total: number,
+  thresholds: { toleratedFailureCount?: number; toleratedFailurePercentage?: number },
+): boolean {
+  const { toleratedFailureCount: count, toleratedFailurePercentage: percentage } = thresholds;
+  if (count === undefined && percentage === undefined) return false;
+  const countOk = count === undefined || failed <= count;
+  const percentOk = percentage === undefined || (failed / total) * 100 <= percentage;
   return countOk && percentOk;
 }
 

@@ -217,10 +217,15 @@ export function catchOrFail(step: Step, thread: ThreadRecord, state: State, fail
  * below that (AWS does not publish its exact formula).
  */
 export function retryDelayMs(retrier: Retrier, attempt: number, random: () => number): number {
-  const interval = retrier.IntervalSeconds ?? 1;
-  const backoff = retrier.BackoffRate ?? 2;
-  let seconds = interval * Math.pow(backoff, attempt);
-  if (retrier.MaxDelaySeconds !== undefined) seconds = Math.min(seconds, retrier.MaxDelaySeconds);
+  let seconds = retryIntervalSeconds(retrier, attempt);
   if (retrier.JitterStrategy === 'FULL') seconds = random() * seconds;
   return Math.round(seconds * 1000);
+}
+
+/** The back-off before retry number `attempt + 1`, before any jitter. */
+export function retryIntervalSeconds(retrier: Retrier, attempt: number): number {
+  const interval = retrier.IntervalSeconds ?? 1;
+  const backoff = retrier.BackoffRate ?? 2;
+  const seconds = interval * Math.pow(backoff, attempt);
+  return retrier.MaxDelaySeconds !== undefined ? Math.min(seconds, retrier.MaxDelaySeconds) : seconds;
 }

@@ -4,6 +4,7 @@
  * database; the runtime commits what it answers in one transaction.
  */
 import type { StateMachineDefinition, TaskState } from '../asl/definition.js';
+import type { Json } from '../json.js';
 import { StatesErrorName } from '../asl/errors.js';
 import type {
   ActivityWait,
@@ -139,11 +140,19 @@ function start(step: Step): void {
   const { execution, definition } = step;
   // A literal, not a spread of withInput(): V8 gave each spread-and-extended object a hidden
   // class of its own, which a store keeping the event kept too (≈ 350 bytes per execution).
-  step.emit('ExecutionStarted', 0, {
+  const details: Record<string, Json> = {
     input: step.jsonText(execution.input),
     inputDetails: NOT_TRUNCATED,
     roleArn: execution.roleArn,
-  });
+  };
+  // Members in AWS's order; only executions started through a version or an alias have them.
+  if (execution.stateMachineAliasArn !== undefined) {
+    details['stateMachineAliasArn'] = execution.stateMachineAliasArn;
+  }
+  if (execution.stateMachineVersionArn !== undefined) {
+    details['stateMachineVersionArn'] = execution.stateMachineVersionArn;
+  }
+  step.emit('ExecutionStarted', 0, details);
   if (definition.TimeoutSeconds !== undefined) {
     step.armTimer(
       ROOT_THREAD,

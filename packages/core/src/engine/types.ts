@@ -25,6 +25,10 @@ export interface ExecutionSnapshot {
   redriveDate?: number;
   /** Express executions show no RedriveCount in the context object. Absent: STANDARD. */
   type?: 'STANDARD' | 'EXPRESS';
+  /** Started through a version ARN, or through an alias that picked this version. */
+  stateMachineVersionArn?: string;
+  /** Started through an alias ARN. */
+  stateMachineAliasArn?: string;
 }
 
 /** The part of the execution row a transition may change. */

@@ -94,6 +94,12 @@ export function expressExecutionArn(
   return `${prefix(scope)}:express:${stateMachineName}:${name}:${id}`;
 }
 
+/** The state machine a version, alias or plain state machine ARN names, without its qualifier. */
+export function unqualifiedArn(sm: StateMachineArn): string {
+  if (sm.version === undefined && sm.alias === undefined) return sm.arn;
+  return stateMachineArn(sm, sm.label === undefined ? sm.name : `${sm.name}/${sm.label}`);
+}
+
 /** The unqualified state machine an execution (standard or express) belongs to. */
 export function stateMachineArnOf(execution: ExecutionArn | ExpressExecutionArn): string {
   return stateMachineArn(execution, execution.stateMachineName);

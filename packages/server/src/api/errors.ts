@@ -102,6 +102,64 @@ export function resourceNotFound(
   return new ApiError('ResourceNotFound', message, 400, { resourceName });
 }
 
+/** AWS's wording for a resource TagResource cannot find (recorded for a version ARN). */
+export function taggedResourceNotFound(arn: string): ApiError {
+  return resourceNotFound(arn, `Resource not found: '${arn}'`);
+}
+
+/** Unrecorded wording; `resourceName` as the model's TooManyTags shape carries it. */
+export function tooManyTags(arn: string, limit: number): ApiError {
+  return new ApiError('TooManyTags', `Too Many Tags: 'A resource can have at most ${limit} tags'`, 400, {
+    resourceName: arn,
+  });
+}
+
+/** A well-formed state machine ARN that does not name a version (or an alias) where one is needed. Unrecorded wording. */
+export function invalidQualifiedArn(value: string, kind: 'version' | 'alias'): ApiError {
+  return new ApiError('InvalidArn', `Invalid Arn: 'Not a state machine ${kind} ARN: ${value}'`);
+}
+
+// --- Versions and aliases ---------------------------------------------------------------------
+
+export function conflict(message: string): ApiError {
+  return new ApiError('ConflictException', message);
+}
+
+/** AWS documents this shape with HTTP 402; SDKs go by `__type`. */
+export function serviceQuotaExceeded(message: string): ApiError {
+  return new ApiError('ServiceQuotaExceededException', message, 402);
+}
+
+export function publishRevisionConflict(requested: string, current: string): ApiError {
+  return conflict(
+    `Failed to publish the State Machine version for revision ${requested}. ` +
+      `The current State Machine revision is ${current}.`,
+  );
+}
+
+export function versionReferencedByAliases(aliases: string[]): ApiError {
+  return conflict(
+    'Version to be deleted must not be referenced by an alias. ' +
+      `Current list of aliases referencing this version: [${aliases.join(', ')}]`,
+  );
+}
+
+export function aliasAlreadyExists(): ApiError {
+  return conflict(
+    'Failed to create alias because an alias with the same name and a different routing configuration already exists.',
+  );
+}
+
+/** Unrecorded wording. */
+export function versionQuotaExceeded(max: number): ApiError {
+  return serviceQuotaExceeded(`Maximum number of versions per state machine (${max}) reached`);
+}
+
+/** Unrecorded wording. */
+export function aliasQuotaExceeded(max: number): ApiError {
+  return serviceQuotaExceeded(`Maximum number of aliases per state machine (${max}) reached`);
+}
+
 // --- Tasks and tokens -------------------------------------------------------------------------
 
 /** A garbage task token, or a bad pagination token. */

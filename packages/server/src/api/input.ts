@@ -32,6 +32,14 @@ export class Input {
     return value;
   }
 
+  stringList(name: string): string[] {
+    const value = this.body[name];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+      throw new Error(`${name} must be a validated list of strings`);
+    }
+    return value;
+  }
+
   has(name: string): boolean {
     return this.body[name] !== undefined && this.body[name] !== null;
   }

@@ -41,6 +41,17 @@ export interface RuntimeOptions {
   now?: () => number;
 }
 
+/** What StartExecution knows besides the machine and the input. */
+export interface StartOptions {
+  traceHeader?: string | undefined;
+  /** A Distributed Map's child: its Map Run and item index. */
+  link?: { mapRunArn: string; mapRunIndex: number } | undefined;
+  /** Started through a version ARN, or through an alias that picked this version. */
+  stateMachineVersionArn?: string | undefined;
+  /** Started through an alias ARN. */
+  stateMachineAliasArn?: string | undefined;
+}
+
 export type DeliverOutcome =
   | { kind: 'applied'; execution: ExecutionRecord }
   | { kind: 'rejected'; rejection: Rejection; execution: ExecutionRecord }
@@ -135,7 +146,7 @@ export class Runtime {
     );
     this.mapRuns = new MapRunManager(this.store, {
       startChild: async (stateMachine, executionArn, name, input, link) =>
-        (await this.startExecution(stateMachine, executionArn, name, input, undefined, link)).execution,
+        (await this.startExecution(stateMachine, executionArn, name, input, { link })).execution,
       redriveChild: async (executionArn) => (await this.redriveExecution(executionArn)).kind === 'redriven',
       markPendingRedrive: (executionArn) => this.markPendingRedrive(executionArn),
       deliver: (executionArn, event) => this.deliver(executionArn, event),
@@ -216,16 +227,17 @@ export class Runtime {
 
   /**
    * Creates the execution and runs it until it first blocks, all in one commit. When an
-   * execution with that ARN exists, nothing is written and it is answered instead.
+   * execution with that ARN exists, nothing is written and it is answered instead. The
+   * execution runs `stateMachine.current`: a version's revision when started through one.
    */
   async startExecution(
     stateMachine: StateMachineRecord,
     executionArn: string,
     name: string,
     input: { text: string; value: Json },
-    traceHeader?: string,
-    link?: { mapRunArn: string; mapRunIndex: number },
+    options: StartOptions = {},
   ): Promise<{ created: boolean; execution: ExecutionRecord }> {
+    const { traceHeader, link } = options;
     return this.track(
       this.locks.run(executionArn, async () => {
         const revision = stateMachine.current;
@@ -248,6 +260,11 @@ export class Runtime {
           record.mapRunArn = link.mapRunArn;
           record.mapRunIndex = link.mapRunIndex;
         }
+        if (options.stateMachineVersionArn !== undefined) {
+          record.stateMachineVersionArn = options.stateMachineVersionArn;
+        }
+        if (options.stateMachineAliasArn !== undefined)
+          record.stateMachineAliasArn = options.stateMachineAliasArn;
         const snapshot = this.snapshot(record, revision, input.value);
         const first = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
         if (!first.ok) throw new Error(`StartExecution was rejected: ${first.rejection}`);
@@ -560,7 +577,7 @@ export class Runtime {
   }
 
   private snapshot(record: ExecutionRecord, revision: StateMachineRevision, input: Json): ExecutionSnapshot {
-    return {
+    const snapshot: ExecutionSnapshot = {
       executionArn: record.executionArn,
       stateMachineArn: record.stateMachineArn,
       stateMachineName: record.stateMachineArn.slice(record.stateMachineArn.lastIndexOf(':') + 1),
@@ -574,6 +591,12 @@ export class Runtime {
       ...(record.redriveDate !== undefined ? { redriveDate: record.redriveDate } : {}),
       type: record.executionArn.includes(':express:') ? 'EXPRESS' : 'STANDARD',
     };
+    if (record.stateMachineVersionArn !== undefined) {
+      snapshot.stateMachineVersionArn = record.stateMachineVersionArn;
+    }
+    if (record.stateMachineAliasArn !== undefined)
+      snapshot.stateMachineAliasArn = record.stateMachineAliasArn;
+    return snapshot;
   }
 
   /**

@@ -26,10 +26,19 @@ import type {
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
+  StateMachineAliasRecord,
+  AliasCreateOutcome,
+  AliasRoute,
+  AliasUpdateOutcome,
+  PublishOutcome,
+  PublishRequest,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
-import { checkLimit, executionParent, run } from './common.js';
+import { checkLimit, distinctTags, executionParent, run, taggedCount, versionRecord } from './common.js';
 
 /**
  * A copy with a JSON round trip's result: SQLite stores these records as columns and JSON
@@ -278,10 +287,20 @@ export class MemoryStore implements Store {
   private readonly stateMachineOrder = new SortedList<NameCursor>(byCreation);
   /** state machine ARN → revision key → revision */
   private readonly revisions = new Map<string, Map<string, StateMachineRevision>>();
+  /** state machine ARN → version number → version */
+  private readonly versions = new Map<string, Map<number, StateMachineVersionRecord>>();
+  /** state machine ARN → the highest version number it ever published (numbers are not reused) */
+  private readonly lastVersion = new Map<string, number>();
+  /** state machine ARN → alias name → alias */
+  private readonly aliases = new Map<string, Map<string, StateMachineAliasRecord>>();
+  /** state machine or activity ARN → key → value, in the order keys were first set */
+  private readonly tags = new Map<string, Map<string, string>>();
 
   private readonly executions = new Map<string, ExecutionRecord>();
   /** state machine ARN → its executions, oldest first (listed from the end: newest first) */
   private readonly executionOrder = new Map<string, SortedList<ExecutionCursor>>();
+  /** version or alias ARN → the executions started through it, oldest first (in executionOrder too) */
+  private readonly qualifiedOrder = new Map<string, SortedList<ExecutionCursor>>();
   /** Map Run ARN → its child executions, oldest first (they are in executionOrder too) */
   private readonly childOrder = new Map<string, SortedList<ExecutionCursor>>();
   /** Map Run ARN → its child executions in item order */
@@ -313,7 +332,7 @@ export class MemoryStore implements Store {
   /** Timer claims (id → end of lease); removeTimer drops them, as deleting or re-putting does. */
   private readonly claims = new Map<string, number>();
 
-  createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+  createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
     return run(() => {
       const existingArn = this.activityByName.get(activity.name);
       const existing = existingArn === undefined ? undefined : this.activities.get(existingArn);
@@ -322,6 +341,7 @@ export class MemoryStore implements Store {
         throw new Error(`activity ARN already used by another name: ${activity.activityArn}`);
       }
       this.activities.set(activity.activityArn, copy(activity));
+      this.setTags(activity.activityArn, tags);
       this.activityByName.set(activity.name, activity.activityArn);
       this.activityOrder.insert({ creationDate: activity.creationDate, arn: activity.activityArn });
       return copy(activity);
@@ -357,11 +377,14 @@ export class MemoryStore implements Store {
       this.activityByName.delete(activity.name);
       this.activityOrder.remove({ creationDate: activity.creationDate, arn: activityArn });
       this.human.delete(activityArn);
+      this.tags.delete(activityArn);
     });
   }
 
   createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     return run(() => {
       const arn = stateMachine.stateMachineArn;
@@ -370,7 +393,16 @@ export class MemoryStore implements Store {
       const { current, ...rest } = copy(stateMachine);
       this.storeRevision(current);
       this.stateMachines.set(arn, { ...rest, currentKey: current.revisionKey });
+      this.setTags(arn, tags);
       this.stateMachineOrder.insert({ creationDate: stateMachine.creationDate, arn });
+      if (publish !== undefined) {
+        this.addVersion(
+          versionRecord(arn, 1, current.revisionKey, stateMachine.creationDate, {
+            revisionId: stateMachine.revisionId,
+            description: publish.description,
+          }),
+        );
+      }
       return { created: true as const };
     });
   }
@@ -418,7 +450,11 @@ export class MemoryStore implements Store {
       if (stored !== undefined) {
         this.stateMachines.delete(stateMachineArn);
         this.stateMachineOrder.remove({ creationDate: stored.creationDate, arn: stateMachineArn });
+        this.tags.delete(stateMachineArn);
       }
+      this.versions.delete(stateMachineArn);
+      this.lastVersion.delete(stateMachineArn);
+      this.aliases.delete(stateMachineArn);
       const revisions = this.revisions.get(stateMachineArn);
       if (revisions === undefined) return;
       const inUse = new Set<string>();
@@ -440,6 +476,194 @@ export class MemoryStore implements Store {
     });
   }
 
+  publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome> {
+    return run((): PublishOutcome => {
+      const stored = this.stateMachines.get(stateMachineArn);
+      if (stored === undefined) return { kind: 'noStateMachine' };
+      const versions = this.versions.get(stateMachineArn);
+      if (request.update === undefined) {
+        if (stored.currentKey !== request.revisionKey) return { kind: 'revisionChanged' };
+        for (const version of versions?.values() ?? []) {
+          if (version.revisionKey === request.revisionKey)
+            return { kind: 'existing', version: copy(version) };
+        }
+      }
+      // Checked before anything is written: a refused publish leaves the machine as it was.
+      if ((versions?.size ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+      const update = request.update;
+      if (update !== undefined) {
+        this.storeRevision({ ...copy(update.revision), stateMachineArn });
+        stored.currentKey = update.revision.revisionKey;
+        stored.updateDate = update.updateDate;
+        stored.revisionId = update.revisionId;
+      }
+      const version = versionRecord(
+        stateMachineArn,
+        (this.lastVersion.get(stateMachineArn) ?? 0) + 1,
+        request.revisionKey,
+        request.creationDate,
+        request,
+      );
+      this.addVersion(version);
+      return { kind: 'published', version: copy(version) };
+    });
+  }
+
+  private addVersion(version: StateMachineVersionRecord): void {
+    let versions = this.versions.get(version.stateMachineArn);
+    if (versions === undefined) {
+      versions = new Map();
+      this.versions.set(version.stateMachineArn, versions);
+    }
+    versions.set(version.version, version);
+    this.lastVersion.set(version.stateMachineArn, version.version);
+  }
+
+  getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined> {
+    return run(() => {
+      const record = this.versions.get(stateMachineArn)?.get(version);
+      return record === undefined ? undefined : copy(record);
+    });
+  }
+
+  listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const after = page.after;
+      const newestFirst = [...(this.versions.get(stateMachineArn)?.values() ?? [])]
+        .filter((v) => after === undefined || v.version < after)
+        .sort((a, b) => b.version - a.version);
+      return takePage(newestFirst, page.limit, (v) => v.version, copy);
+    });
+  }
+
+  deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
+    return run(() => {
+      const aliases = [...(this.aliases.get(stateMachineArn)?.values() ?? [])]
+        .filter((alias) => alias.routing.some((route) => route.version === version))
+        .map((alias) => alias.name)
+        .sort(compareText);
+      if (aliases.length > 0) return { deleted: false as const, aliases };
+      this.versions.get(stateMachineArn)?.delete(version);
+      return { deleted: true as const };
+    });
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasCreateOutcome> {
+    return run((): AliasCreateOutcome => {
+      const arn = alias.stateMachineArn;
+      if (!this.stateMachines.has(arn)) return { kind: 'noStateMachine' };
+      const aliases = this.aliases.get(arn) ?? new Map<string, StateMachineAliasRecord>();
+      const existing = aliases.get(alias.name);
+      if (existing !== undefined) return { kind: 'exists', existing: copy(existing) };
+      const missing = this.missingVersion(arn, alias.routing);
+      if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+      if (aliases.size >= maxAliases) return { kind: 'quotaExceeded' };
+      aliases.set(alias.name, copy(alias));
+      this.aliases.set(arn, aliases);
+      return { kind: 'created' };
+    });
+  }
+
+  private missingVersion(stateMachineArn: string, routing: readonly AliasRoute[]): number | undefined {
+    const versions = this.versions.get(stateMachineArn);
+    return routing.find((route) => versions?.has(route.version) !== true)?.version;
+  }
+
+  getStateMachineAlias(stateMachineArn: string, name: string): Promise<StateMachineAliasRecord | undefined> {
+    return run(() => {
+      const alias = this.aliases.get(stateMachineArn)?.get(name);
+      return alias === undefined ? undefined : copy(alias);
+    });
+  }
+
+  listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]> {
+    return run(() =>
+      [...(this.aliases.get(stateMachineArn)?.values() ?? [])]
+        .sort((a, b) => a.creationDate - b.creationDate || compareText(a.name, b.name))
+        .map(copy),
+    );
+  }
+
+  updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome> {
+    return run((): AliasUpdateOutcome => {
+      const alias = this.aliases.get(stateMachineArn)?.get(name);
+      if (alias === undefined) return { kind: 'missing' };
+      if (change.routing !== undefined) {
+        const missing = this.missingVersion(stateMachineArn, change.routing);
+        if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+        alias.routing = copy(change.routing);
+      }
+      if (change.description !== undefined) alias.description = change.description;
+      alias.updateDate = change.updateDate;
+      return { kind: 'updated', alias: copy(alias) };
+    });
+  }
+
+  deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void> {
+    return run(() => {
+      const aliases = this.aliases.get(stateMachineArn);
+      aliases?.delete(name);
+      if (aliases?.size === 0) this.aliases.delete(stateMachineArn);
+    });
+  }
+
+  listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return undefined;
+      return [...(this.tags.get(resourceArn) ?? [])].map(([key, value]) => ({ key, value }));
+    });
+  }
+
+  tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return 'notFound';
+      const distinct = distinctTags(tags);
+      if (taggedCount(this.tags.get(resourceArn)?.keys() ?? [], distinct) > maxTags) return 'tooManyTags';
+      this.setTags(resourceArn, distinct);
+      return 'tagged';
+    });
+  }
+
+  untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return false;
+      const tags = this.tags.get(resourceArn);
+      if (tags === undefined) return true;
+      for (const key of keys) tags.delete(key);
+      if (tags.size === 0) this.tags.delete(resourceArn);
+      return true;
+    });
+  }
+
+  private taggable(resourceArn: string): boolean {
+    return this.activities.has(resourceArn) || this.stateMachines.has(resourceArn);
+  }
+
+  /** Map.set keeps a present key where it is, as the SQL stores keep its position. */
+  private setTags(resourceArn: string, tags: readonly Tag[]): void {
+    if (tags.length === 0) return;
+    let stored = this.tags.get(resourceArn);
+    if (stored === undefined) {
+      stored = new Map();
+      this.tags.set(resourceArn, stored);
+    }
+    for (const tag of tags) stored.set(tag.key, tag.value);
+  }
+
   createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
     return run((): CreateExecutionResult => {
       const arn = execution.executionArn;
@@ -456,6 +680,12 @@ export class MemoryStore implements Store {
         this.executionOrder.set(execution.stateMachineArn, order);
       }
       order.insert({ startDate: execution.startDate, arn });
+      if (execution.stateMachineVersionArn !== undefined) {
+        this.indexQualified(execution.stateMachineVersionArn, execution.startDate, arn);
+      }
+      if (execution.stateMachineAliasArn !== undefined) {
+        this.indexQualified(execution.stateMachineAliasArn, execution.startDate, arn);
+      }
       if (execution.mapRunArn !== undefined) {
         listIn(this.childOrder, execution.mapRunArn, oldestFirstExecutions).insert({
           startDate: execution.startDate,
@@ -469,6 +699,10 @@ export class MemoryStore implements Store {
       this.apply(first);
       return { created: true };
     });
+  }
+
+  private indexQualified(qualifiedArn: string, startDate: number, arn: string): void {
+    listIn(this.qualifiedOrder, qualifiedArn, oldestFirstExecutions).insert({ startDate, arn });
   }
 
   getExecution(executionArn: string): Promise<ExecutionRecord | undefined> {
@@ -485,7 +719,13 @@ export class MemoryStore implements Store {
     return run(() => {
       checkLimit(page.limit);
       const parent = executionParent(filter);
-      const order = (parent.by === 'machine' ? this.executionOrder : this.childOrder).get(parent.arn);
+      const lists =
+        parent.by === 'machine'
+          ? this.executionOrder
+          : parent.by === 'mapRun'
+            ? this.childOrder
+            : this.qualifiedOrder;
+      const order = lists.get(parent.arn);
       if (order === undefined) return { items: [] };
       // Newest first is this list backwards: a cursor's successors are the entries before it.
       const start = page.after === undefined ? order.size - 1 : order.seek(page.after, true) - 1;
@@ -515,6 +755,13 @@ export class MemoryStore implements Store {
     this.executionOrder
       .get(execution.stateMachineArn)
       ?.remove({ startDate: execution.startDate, arn: executionArn });
+    const key = { startDate: execution.startDate, arn: executionArn };
+    if (execution.stateMachineVersionArn !== undefined) {
+      removeFrom(this.qualifiedOrder, execution.stateMachineVersionArn, key);
+    }
+    if (execution.stateMachineAliasArn !== undefined) {
+      removeFrom(this.qualifiedOrder, execution.stateMachineAliasArn, key);
+    }
     const mapRunArn = execution.mapRunArn;
     if (mapRunArn !== undefined) {
       // Express children are forgotten one by one, so drop a Map Run's lists once they empty.

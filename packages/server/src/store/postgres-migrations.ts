@@ -169,7 +169,54 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE activity_tasks ADD COLUMN claimed_until bigint;
   ALTER TABLE map_runs ADD COLUMN owner text, ADD COLUMN owner_until bigint;
   `,
-  // 4: RedriveExecution (SQLite's migration 5). An execution that ended unsuccessfully
+  // 4: as SQLite's migration 5, one index fewer on every execution insert: only
+  // DeleteStateMachine's clean-up of unused revisions used it.
+  `
+  DROP INDEX executions_by_revision;
+  `,
+  // 5: resource tags (SQLite's migration 6): the tags of state machines and activities, by the
+  // resource's ARN, with the position that keeps the order keys were first set in.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    value text NOT NULL,
+    position integer NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  );
+  `,
+  // 6: versions and aliases (SQLite's migration 7). A machine counts the versions it ever
+  // published (numbers are never reused); a version points at one revision; an alias routes to one
+  // or two versions by number (JSON text). Executions started through a version or an alias name
+  // them, listed through partial indexes since most executions name neither.
+  `
+  ALTER TABLE state_machines ADD COLUMN last_version integer NOT NULL DEFAULT 0;
+  CREATE TABLE state_machine_versions (
+    state_machine_arn text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    revision_key text COLLATE "C" NOT NULL,
+    revision_id text,
+    description text,
+    creation_date bigint NOT NULL,
+    PRIMARY KEY (state_machine_arn, version)
+  );
+  CREATE TABLE state_machine_aliases (
+    state_machine_arn text COLLATE "C" NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    description text,
+    routing text NOT NULL,
+    creation_date bigint NOT NULL,
+    update_date bigint NOT NULL,
+    PRIMARY KEY (state_machine_arn, name)
+  );
+  ALTER TABLE executions ADD COLUMN state_machine_version_arn text COLLATE "C",
+    ADD COLUMN state_machine_alias_arn text COLLATE "C";
+  CREATE INDEX executions_by_version ON executions (state_machine_version_arn, start_date DESC, arn)
+    WHERE state_machine_version_arn IS NOT NULL;
+  CREATE INDEX executions_by_alias ON executions (state_machine_alias_arn, start_date DESC, arn)
+    WHERE state_machine_alias_arn IS NOT NULL;
+  `,
+  // 7: RedriveExecution (SQLite's migration 8). An execution that ended unsuccessfully
   // keeps the threads a redrive resumes in a table of their own; `redrivable` says it has them,
   // `redrive_tokens` are the client tokens of its latest redrives (JSON). Map Runs count their
   // redrives and the children waiting to be redriven.

@@ -43,7 +43,16 @@ import type {
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
+  StateMachineAliasRecord,
+  AliasCreateOutcome,
+  AliasRoute,
+  AliasUpdateOutcome,
+  PublishOutcome,
+  PublishRequest,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
 import type {
@@ -55,6 +64,8 @@ import type {
   HistoryRow,
   TaskRow,
   TimerRow,
+  VersionRow,
+  AliasRow,
 } from './rows.js';
 import {
   EXECUTION_COLUMNS,
@@ -71,8 +82,12 @@ import {
   toTask,
   toTimer,
   keysetPage,
+  toVersion,
+  toAlias,
+  routingJson,
+  aliasesRoutingTo,
 } from './rows.js';
-import { checkLimit, executionParent } from './common.js';
+import { checkLimit, distinctTags, executionParent, taggedCount, versionRecord } from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -149,9 +164,27 @@ function transitionWrites(channel: string): string {
   );
 }
 
+/**
+ * Inserts the tags bound as arrays at $k, $k+1 (distinct keys, positions from 1) for `arn`, only
+ * when `gate` is a CTE that produced a row. A key that somehow exists already takes the value.
+ */
+function insertTags(arn: string, keys: number, gate: string): string {
+  return (
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    `SELECT ${arn}, g.key, g.value, g.n FROM unnest($${keys}::text[], $${keys + 1}::text[]) ` +
+    `WITH ORDINALITY AS g (key, value, n) WHERE EXISTS (SELECT 1 FROM ${gate}) ` +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value'
+  );
+}
+
+const TAGGABLE =
+  '(EXISTS (SELECT 1 FROM activities WHERE arn = $1) OR EXISTS (SELECT 1 FROM state_machines WHERE arn = $1))';
+
 const SQL = {
+  // The activity and its tags in one statement; the tags only if the activity is new.
   insertActivity:
-    'INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *',
+    'WITH a AS (INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ' +
+    `ON CONFLICT DO NOTHING RETURNING *), t AS (${insertTags('$1', 4, 'a')}) SELECT * FROM a`,
   selectActivity: 'SELECT * FROM activities WHERE arn = $1',
   selectActivityByName: 'SELECT * FROM activities WHERE name = $1',
   listActivitiesFirst: 'SELECT * FROM activities ORDER BY creation_date, arn LIMIT $1',
@@ -168,13 +201,17 @@ const SQL = {
     'ON CONFLICT DO NOTHING',
   selectRevision: 'SELECT * FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key = $2',
   // The machine and its first revision in one statement; the revision only if the machine is new.
+  // With publish ($17 = 1), version 1 of the first revision too, described by $16.
   createStateMachine:
     'WITH m AS (INSERT INTO state_machines (arn, name, type, status, creation_date, update_date, ' +
-    'revision_id, current_revision_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
+    'revision_id, current_revision_key, last_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $17) ' +
     'ON CONFLICT DO NOTHING RETURNING arn), ' +
     'r AS (INSERT INTO state_machine_revisions (state_machine_arn, revision_key, definition, role_arn, ' +
     'logging_configuration, tracing_configuration, created_at) ' +
-    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING) ' +
+    'SELECT $1, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT DO NOTHING), ' +
+    `t AS (${insertTags('$1', 14, 'm')}), ` +
+    'v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+    'description, creation_date) SELECT $1, 1, $8, $7, $16, $5 WHERE $17 = 1 AND EXISTS (SELECT 1 FROM m)) ' +
     'SELECT count(*) AS created FROM m',
   selectStateMachine: `${STATE_MACHINE_SELECT} WHERE m.arn = $1`,
   listStateMachinesFirst: `${STATE_MACHINE_SELECT} ORDER BY m.creation_date, m.arn LIMIT $1`,
@@ -190,9 +227,63 @@ const SQL = {
     'SELECT count(*) AS updated FROM u',
   // Revisions that executions still run stay; the machine's other revisions go with it.
   deleteStateMachine:
-    'WITH d AS (DELETE FROM state_machines WHERE arn = $1) ' +
+    'WITH d AS (DELETE FROM state_machines WHERE arn = $1), ' +
+    'dv AS (DELETE FROM state_machine_versions WHERE state_machine_arn = $1), ' +
+    'da AS (DELETE FROM state_machine_aliases WHERE state_machine_arn = $1) ' +
     'DELETE FROM state_machine_revisions WHERE state_machine_arn = $1 AND revision_key NOT IN ' +
     '(SELECT revision_key FROM executions WHERE state_machine_arn = $1)',
+
+  // A resource's tags leave with it, in the same transaction but a statement of its own: see
+  // deleteWithTags.
+  deleteResourceTags: 'DELETE FROM resource_tags WHERE resource_arn = $1',
+  // No row: no such resource; one row of NULLs: a resource without tags.
+  selectTags:
+    `SELECT t.key, t.value FROM (SELECT 1 WHERE ${TAGGABLE}) r ` +
+    'LEFT JOIN resource_tags t ON t.resource_arn = $1 ORDER BY t.position',
+  // Serialises the tag writes of one resource, and orders them against its deletion.
+  lockTaggable:
+    'WITH a AS (SELECT arn FROM activities WHERE arn = $1 FOR UPDATE), ' +
+    'm AS (SELECT arn FROM state_machines WHERE arn = $1 FOR UPDATE) ' +
+    'SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM m) AS found',
+  selectTagKeys: 'SELECT key FROM resource_tags WHERE resource_arn = $1',
+  // New keys go after the resource's last one; a key already set keeps its position.
+  upsertTags:
+    'INSERT INTO resource_tags (resource_arn, key, value, position) ' +
+    'SELECT $1, g.key, g.value, (SELECT coalesce(max(position), 0) FROM resource_tags WHERE resource_arn = $1) + g.n ' +
+    'FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS g (key, value, n) ' +
+    'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value',
+  untag:
+    'WITH d AS (DELETE FROM resource_tags WHERE resource_arn = $1 AND key = ANY($2::text[])) ' +
+    `SELECT ${TAGGABLE} AS found`,
+
+  // Versions and aliases. Their writes run in a transaction that first locks the machine's row.
+  lockMachine: 'SELECT current_revision_key, last_version FROM state_machines WHERE arn = $1 FOR UPDATE',
+  selectVersion: 'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2',
+  selectVersionOfRevision:
+    'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND revision_key = $2 ' +
+    'ORDER BY version DESC LIMIT 1',
+  selectVersionsIn:
+    'SELECT version FROM state_machine_versions WHERE state_machine_arn = $1 AND version = ANY($2::int[])',
+  countVersions: 'SELECT count(*)::int AS n FROM state_machine_versions WHERE state_machine_arn = $1',
+  insertVersion:
+    'WITH v AS (INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+    'description, creation_date) VALUES ($1, $2, $3, $4, $5, $6)) ' +
+    'UPDATE state_machines SET last_version = $2 WHERE arn = $1',
+  deleteVersion: 'DELETE FROM state_machine_versions WHERE state_machine_arn = $1 AND version = $2',
+  countAliases: 'SELECT count(*)::int AS n FROM state_machine_aliases WHERE state_machine_arn = $1',
+  insertAlias:
+    'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, creation_date, ' +
+    'update_date) VALUES ($1, $2, $3, $4, $5, $6)',
+  updateAlias:
+    'UPDATE state_machine_aliases SET description = $3, routing = $4, update_date = $5 ' +
+    'WHERE state_machine_arn = $1 AND name = $2',
+  listVersions:
+    'SELECT * FROM state_machine_versions WHERE state_machine_arn = $1 AND version < $2 ' +
+    'ORDER BY version DESC LIMIT $3',
+  selectAlias: 'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1 AND name = $2',
+  listAliases:
+    'SELECT * FROM state_machine_aliases WHERE state_machine_arn = $1 ORDER BY creation_date, name',
+  deleteAlias: 'DELETE FROM state_machine_aliases WHERE state_machine_arn = $1 AND name = $2',
 
   selectExecution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = $1`,
   listExecutionsFirst: `${BY_MACHINE} ${NEWEST_FIRST} LIMIT $2`,
@@ -280,6 +371,12 @@ const SQL = {
 type SqlName = keyof typeof SQL;
 
 // --- record mappers ----------------------------------------------------------------------------
+
+/** The first routed version that is not among the versions `found`. */
+function missingVersion(found: { version: number }[], routing: readonly AliasRoute[]): number | undefined {
+  const present = new Set(found.map((row) => row.version));
+  return routing.find((route) => !present.has(route.version))?.version;
+}
 
 /** The last write per key wins, and a key both deleted and put is only put (delete runs first). */
 function netWrites<T>(
@@ -489,7 +586,7 @@ export class PostgresStore implements Store {
     // statement's CTEs cannot see each other's writes; ON CONFLICT makes a racing duplicate a no-op.
     this.createExecutionSql =
       `WITH u AS (INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ($1, ` +
-      Array.from({ length: 19 }, (_, i) => `$${i + 31}`).join(', ') +
+      Array.from({ length: 21 }, (_, i) => `$${i + 31}`).join(', ') +
       ') ON CONFLICT (arn) DO NOTHING RETURNING arn)' +
       transitionWrites(channel);
   }
@@ -550,14 +647,17 @@ export class PostgresStore implements Store {
     return (await this.run<R>(name, values))[0];
   }
 
-  async createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
+  async createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
     // Idempotent by name: the insert does nothing when the name (or ARN) exists, and then the
     // stored one is answered. A delete racing in between is retried.
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const inserted = await this.one<ActivityRow>('insertActivity', [
         activity.activityArn,
         activity.name,
         activity.creationDate,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
       ]);
       if (inserted !== undefined) return toActivity(inserted);
       const existing = await this.one<ActivityRow>('selectActivityByName', [activity.name]);
@@ -585,13 +685,16 @@ export class PostgresStore implements Store {
   }
 
   async deleteActivity(activityArn: string): Promise<void> {
-    await this.run('deleteActivity', [activityArn]);
+    await this.deleteWithTags('deleteActivity', activityArn);
   }
 
   async createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
     const revision = stateMachine.current;
+    const distinct = distinctTags(tags);
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await this.one<{ created: number }>('createStateMachine', [
         stateMachine.stateMachineArn,
@@ -607,6 +710,10 @@ export class PostgresStore implements Store {
         revision.loggingConfiguration,
         revision.tracingConfiguration,
         revision.createdAt,
+        distinct.map((t) => t.key),
+        distinct.map((t) => t.value),
+        publish?.description ?? null,
+        publish === undefined ? 0 : 1,
       ]);
       if (result !== undefined && result.created > 0) return { created: true };
       const existing = await this.getStateMachine(stateMachine.stateMachineArn);
@@ -657,12 +764,273 @@ export class PostgresStore implements Store {
   }
 
   async deleteStateMachine(stateMachineArn: string): Promise<void> {
-    await this.run('deleteStateMachine', [stateMachineArn]);
+    await this.deleteWithTags('deleteStateMachine', stateMachineArn);
+  }
+
+  /**
+   * Deletes a resource, then its tags in a second statement of the same transaction: that one
+   * reads a snapshot taken after the delete got the row, so it also sees the tags of a TagResource
+   * that held the row (lockTaggable) until it committed. A TagResource after the delete finds no
+   * row to lock. Either way no tag outlives its resource to reappear on one created later.
+   */
+  private async deleteWithTags(
+    statement: 'deleteActivity' | 'deleteStateMachine',
+    arn: string,
+  ): Promise<void> {
+    await this.transaction(async (query) => {
+      await query(statement, [arn]);
+      await query('deleteResourceTags', [arn]);
+    });
+  }
+
+  async listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    const rows = await this.run<{ key: string | null; value: string | null }>('selectTags', [resourceArn]);
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((row) => (row.key === null ? [] : [{ key: row.key, value: row.value ?? '' }]));
+  }
+
+  async tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    const distinct = distinctTags(tags);
+    return this.transaction(async (query) => {
+      const [lock] = await query<{ found: number }>('lockTaggable', [resourceArn]);
+      if ((lock?.found ?? 0) === 0) return 'notFound';
+      // A statement after the lock: its snapshot has every tag write that held the lock before.
+      const existing = await query<{ key: string }>('selectTagKeys', [resourceArn]);
+      if (
+        taggedCount(
+          existing.map((row) => row.key),
+          distinct,
+        ) > maxTags
+      )
+        return 'tooManyTags';
+      if (distinct.length > 0) {
+        await query('upsertTags', [resourceArn, distinct.map((t) => t.key), distinct.map((t) => t.value)]);
+      }
+      return 'tagged';
+    });
+  }
+
+  async untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    const [row] = await this.run<{ found: boolean }>('untag', [resourceArn, keys]);
+    return row?.found === true;
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection (READ COMMITTED: each statement sees
+   * what committed before it started); a throw rolls it back. Statements are named by SQL's keys.
+   */
+  private async transaction<T>(
+    work: (query: <R extends QueryResultRow>(name: SqlName, values: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw storeError(error);
+    }
+    const query = async <R extends QueryResultRow>(name: SqlName, values: unknown[]): Promise<R[]> => {
+      try {
+        return (await client.query<R>({ name: `sw_${name}`, text: SQL[name], values })).rows;
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    const plain = async (text: string): Promise<void> => {
+      try {
+        await client.query(text);
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    let broken: Error | undefined;
+    try {
+      await plain('BEGIN');
+      const result = await work(query);
+      await plain('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        // A connection that cannot even roll back is not given back to the pool.
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined> {
     const row = await this.one<RevisionRow>('selectRevision', [stateMachineArn, revisionKey]);
     return row === undefined ? undefined : toRevision(row);
+  }
+
+  async publishStateMachineVersion(
+    stateMachineArn: string,
+    request: PublishRequest,
+  ): Promise<PublishOutcome> {
+    return this.transaction(async (query): Promise<PublishOutcome> => {
+      const [machine] = await query<{ current_revision_key: string; last_version: number }>('lockMachine', [
+        stateMachineArn,
+      ]);
+      if (machine === undefined) return { kind: 'noStateMachine' };
+      if (request.update === undefined) {
+        if (machine.current_revision_key !== request.revisionKey) return { kind: 'revisionChanged' };
+        const [existing] = await query<VersionRow>('selectVersionOfRevision', [
+          stateMachineArn,
+          request.revisionKey,
+        ]);
+        if (existing !== undefined) return { kind: 'existing', version: toVersion(existing) };
+      }
+      const [count] = await query<{ n: number }>('countVersions', [stateMachineArn]);
+      if ((count?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+      const update = request.update;
+      if (update !== undefined) {
+        const revision = update.revision;
+        await query('updateStateMachine', [
+          stateMachineArn,
+          revision.revisionKey,
+          update.updateDate,
+          update.revisionId,
+          revision.definition,
+          revision.roleArn,
+          revision.loggingConfiguration,
+          revision.tracingConfiguration,
+          revision.createdAt,
+        ]);
+      }
+      const version = versionRecord(
+        stateMachineArn,
+        machine.last_version + 1,
+        request.revisionKey,
+        request.creationDate,
+        request,
+      );
+      await query('insertVersion', [
+        stateMachineArn,
+        version.version,
+        version.revisionKey,
+        version.revisionId ?? null,
+        version.description ?? null,
+        version.creationDate,
+      ]);
+      return { kind: 'published', version };
+    });
+  }
+
+  async getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined> {
+    const row = await this.one<VersionRow>('selectVersion', [stateMachineArn, version]);
+    return row === undefined ? undefined : toVersion(row);
+  }
+
+  async listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>> {
+    checkLimit(page.limit);
+    const rows = await this.run<VersionRow>('listVersions', [
+      stateMachineArn,
+      page.after ?? 2 ** 31 - 1,
+      page.limit + 1,
+    ]);
+    return keysetPage(rows.map(toVersion), page.limit, (v) => v.version);
+  }
+
+  /*
+   * Version and alias writes lock their machine's row first (`lockMachine`), which orders them
+   * against each other per machine, across nodes: a version cannot be deleted while an alias that
+   * routes to it is being created.
+   */
+
+  async deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
+    return this.transaction(async (query) => {
+      await query('lockMachine', [stateMachineArn]);
+      const aliases = aliasesRoutingTo(await query<AliasRow>('listAliases', [stateMachineArn]), version);
+      if (aliases.length > 0) return { deleted: false as const, aliases };
+      await query('deleteVersion', [stateMachineArn, version]);
+      return { deleted: true as const };
+    });
+  }
+
+  async createStateMachineAlias(
+    alias: StateMachineAliasRecord,
+    maxAliases: number,
+  ): Promise<AliasCreateOutcome> {
+    return this.transaction(async (query): Promise<AliasCreateOutcome> => {
+      const arn = alias.stateMachineArn;
+      if ((await query('lockMachine', [arn])).length === 0) return { kind: 'noStateMachine' };
+      const [existing] = await query<AliasRow>('selectAlias', [arn, alias.name]);
+      if (existing !== undefined) return { kind: 'exists', existing: toAlias(existing) };
+      const missing = missingVersion(
+        await query<{ version: number }>('selectVersionsIn', [arn, alias.routing.map((r) => r.version)]),
+        alias.routing,
+      );
+      if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+      const [count] = await query<{ n: number }>('countAliases', [arn]);
+      if ((count?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
+      await query('insertAlias', [
+        arn,
+        alias.name,
+        alias.description ?? null,
+        routingJson(alias.routing),
+        alias.creationDate,
+        alias.updateDate,
+      ]);
+      return { kind: 'created' };
+    });
+  }
+
+  async getStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+  ): Promise<StateMachineAliasRecord | undefined> {
+    const row = await this.one<AliasRow>('selectAlias', [stateMachineArn, name]);
+    return row === undefined ? undefined : toAlias(row);
+  }
+
+  async listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]> {
+    return (await this.run<AliasRow>('listAliases', [stateMachineArn])).map(toAlias);
+  }
+
+  async updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome> {
+    return this.transaction(async (query): Promise<AliasUpdateOutcome> => {
+      await query('lockMachine', [stateMachineArn]);
+      const [row] = await query<AliasRow>('selectAlias', [stateMachineArn, name]);
+      if (row === undefined) return { kind: 'missing' };
+      const alias = toAlias(row);
+      if (change.routing !== undefined) {
+        const found = await query<{ version: number }>('selectVersionsIn', [
+          stateMachineArn,
+          change.routing.map((r) => r.version),
+        ]);
+        const missing = missingVersion(found, change.routing);
+        if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+        alias.routing = change.routing.map((r) => ({ version: r.version, weight: r.weight }));
+      }
+      if (change.description !== undefined) alias.description = change.description;
+      alias.updateDate = change.updateDate;
+      await query('updateAlias', [
+        stateMachineArn,
+        name,
+        alias.description ?? null,
+        routingJson(alias.routing),
+        alias.updateDate,
+      ]);
+      return { kind: 'updated', alias };
+    });
+  }
+
+  async deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void> {
+    await this.run('deleteAlias', [stateMachineArn, name]);
   }
 
   async createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
@@ -688,6 +1056,8 @@ export class PostgresStore implements Store {
       execution.redriveCount,
       execution.mapRunArn ?? null,
       execution.mapRunIndex ?? null,
+      execution.stateMachineVersionArn ?? null,
+      execution.stateMachineAliasArn ?? null,
       execution.redriveDate ?? null,
       redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
       execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
@@ -713,28 +1083,14 @@ export class PostgresStore implements Store {
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
     checkLimit(page.limit);
     const parent = executionParent(filter);
+    if (parent.by === 'version' || parent.by === 'alias' || filter.redriven !== undefined) {
+      return this.listFiltered(parent.by, parent.arn, filter, page);
+    }
     const machine = parent.by === 'machine';
     const fetch = page.limit + 1;
     const after = page.after;
     let rows: ExecutionRow[];
-    if (filter.redriven !== undefined) {
-      // Rare: its statements are named per shape and built here.
-      const values: unknown[] = [parent.arn];
-      let sql = machine ? BY_MACHINE : BY_MAP_RUN;
-      if (filter.status !== undefined) {
-        values.push(filter.status);
-        sql += ` AND status = $${values.length}`;
-      }
-      sql += filter.redriven ? ' AND redrive_count > 0' : ' AND redrive_count = 0';
-      if (after !== undefined) {
-        values.push(after.startDate, after.arn);
-        sql += ` AND ${executionAfter(values.length - 1, values.length)}`;
-      }
-      values.push(fetch);
-      sql += ` ${NEWEST_FIRST} LIMIT $${values.length}`;
-      const name = `sw_listRedrive_${machine ? 'm' : 'r'}${filter.status !== undefined ? 's' : ''}${filter.redriven ? 'y' : 'n'}${after !== undefined ? 'a' : ''}`;
-      rows = await this.exec<ExecutionRow>(name, sql, values);
-    } else if (filter.status === undefined) {
+    if (filter.status === undefined) {
       rows =
         after === undefined
           ? await this.run<ExecutionRow>(machine ? 'listExecutionsFirst' : 'listChildrenFirst', [
@@ -759,6 +1115,44 @@ export class PostgresStore implements Store {
               [parent.arn, filter.status, after.startDate, after.arn, fetch],
             );
     }
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
+  }
+
+  /** Executions started through a version or an alias, from their partial indexes. */
+  private async listFiltered(
+    by: 'machine' | 'mapRun' | 'version' | 'alias',
+    parentArn: string,
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
+    const column = {
+      machine: 'state_machine_arn',
+      mapRun: 'map_run_arn',
+      version: 'state_machine_version_arn',
+      alias: 'state_machine_alias_arn',
+    }[by];
+    const params: unknown[] = [parentArn];
+    const where = [`${column} = $1`];
+    if (filter.status !== undefined) {
+      params.push(filter.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (filter.redriven !== undefined)
+      where.push(filter.redriven ? 'redrive_count > 0' : 'redrive_count = 0');
+    if (page.after !== undefined) {
+      params.push(page.after.startDate, page.after.arn);
+      where.push(executionAfter(params.length - 1, params.length));
+    }
+    params.push(page.limit + 1);
+    const text =
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+      `${NEWEST_FIRST} LIMIT $${params.length}`;
+    const redrive = filter.redriven === undefined ? '' : filter.redriven ? '_redriven' : '_not_redriven';
+    const name = `sw_list_${by}${filter.status !== undefined ? '_status' : ''}${redrive}${page.after !== undefined ? '_after' : ''}`;
+    const rows = await this.exec<ExecutionRow>(name, text, params);
     return keysetPage(rows.map(toExecution), page.limit, (e) => ({
       startDate: e.startDate,
       arn: e.executionArn,

@@ -18,11 +18,15 @@ import type {
   MapRunRecord,
   MapRunStatus,
   Page,
+  AliasRoute,
+  StateMachineAliasRecord,
   RedriveToken,
   StateMachineRecord,
   StateMachineRevision,
   StateMachineType,
+  StateMachineVersionRecord,
 } from './types.js';
+import { versionRecord } from './common.js';
 
 export interface ActivityRow {
   arn: string;
@@ -81,6 +85,27 @@ export interface ExecutionRow {
   redrive_date: number | null;
   redrivable: number | null;
   redrive_tokens: string | null;
+  state_machine_version_arn: string | null;
+  state_machine_alias_arn: string | null;
+}
+
+export interface VersionRow {
+  state_machine_arn: string;
+  version: number;
+  revision_key: string;
+  revision_id: string | null;
+  description: string | null;
+  creation_date: number;
+}
+
+export interface AliasRow {
+  state_machine_arn: string;
+  name: string;
+  description: string | null;
+  /** JSON text: `[{"version": n, "weight": w}, …]` */
+  routing: string;
+  creation_date: number;
+  update_date: number;
 }
 
 export interface MapRunRow {
@@ -141,7 +166,7 @@ export interface TimerRow {
 export const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
   'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index, ' +
-  'redrive_date, redrivable, redrive_tokens';
+  'state_machine_version_arn, state_machine_alias_arn, redrive_date, redrivable, redrive_tokens';
 
 /** Every column but `arn` and `version`, in the order the insert and the update bind them. */
 export const MAP_RUN_VALUE_COLUMNS = [
@@ -273,7 +298,46 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   if (row.redrive_date !== null) record.redriveDate = row.redrive_date;
   if (row.redrivable !== null && row.redrivable !== 0) record.redrivable = true;
   if (row.redrive_tokens !== null) record.redriveTokens = JSON.parse(row.redrive_tokens) as RedriveToken[];
+  if (row.state_machine_version_arn !== null) record.stateMachineVersionArn = row.state_machine_version_arn;
+  if (row.state_machine_alias_arn !== null) record.stateMachineAliasArn = row.state_machine_alias_arn;
   return record;
+}
+
+export function toVersion(row: VersionRow): StateMachineVersionRecord {
+  return versionRecord(row.state_machine_arn, row.version, row.revision_key, row.creation_date, {
+    revisionId: row.revision_id ?? undefined,
+    description: row.description ?? undefined,
+  });
+}
+
+export function toAlias(row: AliasRow): StateMachineAliasRecord {
+  const routing = (JSON.parse(row.routing) as AliasRoute[]).map((r) => ({
+    version: r.version,
+    weight: r.weight,
+  }));
+  const record: StateMachineAliasRecord = {
+    stateMachineArn: row.state_machine_arn,
+    name: row.name,
+    routing,
+    creationDate: row.creation_date,
+    updateDate: row.update_date,
+  };
+  if (row.description !== null) record.description = row.description;
+  return record;
+}
+
+/** The stored form of an alias's routing (the members in a fixed order). */
+export function routingJson(routing: readonly AliasRoute[]): string {
+  return JSON.stringify(routing.map((r) => ({ version: r.version, weight: r.weight })));
+}
+
+/** The alias names, in name order, of `rows` whose routing sends traffic to `version`. */
+export function aliasesRoutingTo(rows: AliasRow[], version: number): string[] {
+  return rows
+    .map(toAlias)
+    .filter((alias) => alias.routing.some((route) => route.version === version))
+    .map((alias) => alias.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function toMapRun(row: MapRunRow): MapRunRecord {

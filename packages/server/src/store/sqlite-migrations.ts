@@ -231,7 +231,56 @@ export const sqliteMigrations: readonly string[] = [
   DROP TABLE threads;
   ALTER TABLE threads_new RENAME TO threads;
   `,
-  // 5: RedriveExecution. An execution that ended unsuccessfully keeps the threads a redrive resumes
+  // 5: one index fewer on every execution insert. executions_by_revision only served
+  // DeleteStateMachine's clean-up of unused revisions, which now reads the machine's executions
+  // through executions_by_machine: a rare, per-machine scan instead of a write on the hot path.
+  `
+  DROP INDEX executions_by_revision;
+  `,
+  // 6: resource tags (TagResource, and the tags of CreateActivity / CreateStateMachine) of state
+  // machines and activities, by the resource's ARN. \`position\` keeps the order keys were first
+  // set in, which ListTagsForResource answers; replacing a value keeps its key's position.
+  `
+  CREATE TABLE resource_tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  ) WITHOUT ROWID;
+  `,
+  // 7: versions and aliases. A machine counts the versions it ever published (numbers are never
+  // reused, even after a delete); a version points at one revision; an alias routes to one or two
+  // versions by number (JSON). An execution started through a version or an alias names them; the
+  // indexes list those executions and are partial, as most executions name neither.
+  `
+  ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE state_machine_versions (
+    state_machine_arn TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    revision_key TEXT NOT NULL,
+    revision_id TEXT,
+    description TEXT,
+    creation_date INTEGER NOT NULL,
+    PRIMARY KEY (state_machine_arn, version)
+  ) WITHOUT ROWID;
+  CREATE TABLE state_machine_aliases (
+    state_machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    routing TEXT NOT NULL,
+    creation_date INTEGER NOT NULL,
+    update_date INTEGER NOT NULL,
+    PRIMARY KEY (state_machine_arn, name)
+  ) WITHOUT ROWID;
+  ALTER TABLE executions ADD COLUMN state_machine_version_arn TEXT;
+  ALTER TABLE executions ADD COLUMN state_machine_alias_arn TEXT;
+  CREATE INDEX executions_by_version ON executions (state_machine_version_arn, start_date, arn DESC)
+    WHERE state_machine_version_arn IS NOT NULL;
+  CREATE INDEX executions_by_alias ON executions (state_machine_alias_arn, start_date, arn DESC)
+    WHERE state_machine_alias_arn IS NOT NULL;
+  `,
+  // 8: RedriveExecution. An execution that ended unsuccessfully keeps the threads a redrive resumes
   // (its redrive snapshot) in a table of their own: its live threads are gone, so a closed
   // execution's task tokens and timers stay dead. `redrivable` says a snapshot exists (executions
   // closed before this migration have none); `redrive_tokens` are the client tokens of the latest

@@ -37,7 +37,16 @@ import type {
   PageRequest,
   StateMachineRecord,
   StateMachineRevision,
+  StateMachineVersionRecord,
+  StateMachineAliasRecord,
+  AliasCreateOutcome,
+  AliasRoute,
+  AliasUpdateOutcome,
+  PublishOutcome,
+  PublishRequest,
   Store,
+  Tag,
+  TagOutcome,
   TransitionCommit,
 } from './types.js';
 import type {
@@ -50,6 +59,8 @@ import type {
   TaskRow,
   TimerRow,
   MapRunValues,
+  VersionRow,
+  AliasRow,
 } from './rows.js';
 import {
   EXECUTION_COLUMNS,
@@ -66,8 +77,12 @@ import {
   toTask,
   toTimer,
   keysetPage,
+  toVersion,
+  toAlias,
+  routingJson,
+  aliasesRoutingTo,
 } from './rows.js';
-import { checkLimit, executionParent, run } from './common.js';
+import { checkLimit, distinctTags, executionParent, run, taggedCount, versionRecord } from './common.js';
 
 type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -123,6 +138,13 @@ export class SqliteStore implements Store {
   private readonly deleteStateMachineStmt: Statement<[string]>;
   private readonly deleteUnusedRevisions: Statement<[string, string]>;
 
+  private readonly selectTaggable: Statement<[string, string], { found: number }>;
+  private readonly selectTags: Statement<[string], Tag>;
+  private readonly selectLastTagPosition: Statement<[string], { position: number | null }>;
+  private readonly upsertTag: Statement<[string, string, string, number]>;
+  private readonly deleteTag: Statement<[string, string]>;
+  private readonly deleteResourceTags: Statement<[string]>;
+
   private readonly insertExecution: Statement<
     [
       string,
@@ -142,6 +164,8 @@ export class SqliteStore implements Store {
       number,
       string | null,
       number | null,
+      string | null,
+      string | null,
       number | null,
       number | null,
       string | null,
@@ -196,8 +220,6 @@ export class SqliteStore implements Store {
     ],
     { seq: number }
   >;
-  /** Listings with a redrive filter, prepared on first use (see `redriveListing`). */
-  private readonly redriveListings = new Map<string, Statement<(string | number)[], ExecutionRow>>();
 
   private readonly insertMapRun: Statement<[string, ...MapRunValues, number]>;
   private readonly selectMapRun: Statement<[string], MapRunRow>;
@@ -245,17 +267,33 @@ export class SqliteStore implements Store {
     execution: ExecutionRecord,
     first: TransitionCommit,
   ) => CreateExecutionResult;
-  private readonly createActivityTx: (activity: ActivityRecord) => ActivityRecord;
+  private readonly createActivityTx: (activity: ActivityRecord, tags: Tag[]) => ActivityRecord;
+  private readonly deleteActivityTx: (activityArn: string) => void;
   private readonly createMapRunTx: (mapRun: MapRunRecord, items: string[]) => void;
   private readonly createStateMachineTx: (
     stateMachine: StateMachineRecord,
+    tags: Tag[],
+    publish: { description?: string } | undefined,
   ) => { created: true } | { created: false; existing: StateMachineRecord };
+  private readonly publishVersionTx: (stateMachineArn: string, request: PublishRequest) => PublishOutcome;
+  private readonly deleteVersionTx: (
+    stateMachineArn: string,
+    version: number,
+  ) => { deleted: true } | { deleted: false; aliases: string[] };
+  private readonly createAliasTx: (alias: StateMachineAliasRecord, maxAliases: number) => AliasCreateOutcome;
+  private readonly updateAliasTx: (
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ) => AliasUpdateOutcome;
   private readonly updateStateMachineTx: (
     stateMachineArn: string,
     revision: StateMachineRevision,
     update: { updateDate: number; revisionId: string },
   ) => boolean;
   private readonly deleteStateMachineTx: (stateMachineArn: string) => void;
+  private readonly tagResourceTx: (resourceArn: string, tags: Tag[], maxTags: number) => TagOutcome;
+  private readonly untagResourceTx: (resourceArn: string, keys: string[]) => boolean;
   /** Applies a batch of writes in one transaction; each write's own transaction becomes a savepoint. */
   private readonly applyBatch: (batch: PendingWrite[]) => void;
   private pending: PendingWrite[] = [];
@@ -281,7 +319,10 @@ export class SqliteStore implements Store {
     // an fsync: ~12 ms here). Measured on the activity round-trip bench: 4,000 pages saved ~3% of
     // server CPU but stalled longer, hand-over p99 1.85× → 2.3× the ceiling's; a checkpointing
     // worker thread with its own connection stalled the writer's WAL appends during its fsyncs
-    // (server CPU fell to ~70%, throughput by a third).
+    // (server CPU fell to ~70%, throughput by a third). Moving the whole connection to a worker
+    // thread (each turn's calls as one message, answers likewise) was measured too: round trips/s
+    // fell from 52% to 35% of the ceiling's and hand-over p99 rose to 2.3×; on two cores shared
+    // with the load generator, every hop waits for the other thread to be scheduled.
     // No FOREIGN KEY clauses: the store's own transactions keep rows consistent, and checks would
     // cost a lookup per inserted history event on the hot path.
     migrate(db);
@@ -325,9 +366,27 @@ export class SqliteStore implements Store {
         '(SELECT revision_key FROM executions WHERE state_machine_arn = ?)',
     );
 
+    this.selectTaggable = db.prepare(
+      'SELECT EXISTS (SELECT 1 FROM activities WHERE arn = ?) ' +
+        'OR EXISTS (SELECT 1 FROM state_machines WHERE arn = ?) AS found',
+    );
+    this.selectTags = db.prepare(
+      'SELECT key, value FROM resource_tags WHERE resource_arn = ? ORDER BY position',
+    );
+    this.selectLastTagPosition = db.prepare(
+      'SELECT max(position) AS position FROM resource_tags WHERE resource_arn = ?',
+    );
+    // A key already set takes the new value and keeps its position.
+    this.upsertTag = db.prepare(
+      'INSERT INTO resource_tags (resource_arn, key, value, position) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value',
+    );
+    this.deleteTag = db.prepare('DELETE FROM resource_tags WHERE resource_arn = ? AND key = ?');
+    this.deleteResourceTags = db.prepare('DELETE FROM resource_tags WHERE resource_arn = ?');
+
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -468,6 +527,8 @@ export class SqliteStore implements Store {
           execution.redriveCount,
           execution.mapRunArn ?? null,
           execution.mapRunIndex ?? null,
+          execution.stateMachineVersionArn ?? null,
+          execution.stateMachineAliasArn ?? null,
           execution.redriveDate ?? null,
           redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
           execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
@@ -486,11 +547,18 @@ export class SqliteStore implements Store {
       },
     );
 
-    this.createActivityTx = db.transaction((activity: ActivityRecord): ActivityRecord => {
+    this.createActivityTx = db.transaction((activity: ActivityRecord, tags: Tag[]): ActivityRecord => {
       const existing = this.selectActivityByName.get(activity.name);
       if (existing !== undefined) return toActivity(existing);
       this.insertActivity.run(activity.activityArn, activity.name, activity.creationDate);
+      this.writeTags(activity.activityArn, tags);
       return { ...activity };
+    });
+
+    this.deleteActivityTx = db.transaction((activityArn: string) => {
+      this.deleteActivityStmt.run(activityArn);
+      this.deleteResourceTags.run(activityArn);
+      this.lazy('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
 
     // A plain INSERT: a second Map Run under an ARN already used is a caller bug, and the
@@ -500,22 +568,143 @@ export class SqliteStore implements Store {
       items.forEach((input, index) => this.insertMapRunItem.run(mapRun.mapRunArn, index, input));
     });
 
-    this.createStateMachineTx = db.transaction((stateMachine: StateMachineRecord) => {
-      const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
-      if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
-      this.insertRevisionRow(stateMachine.current);
-      this.insertStateMachine.run(
-        stateMachine.stateMachineArn,
-        stateMachine.name,
-        stateMachine.type,
-        stateMachine.status,
-        stateMachine.creationDate,
-        stateMachine.updateDate ?? null,
-        stateMachine.revisionId ?? null,
-        stateMachine.current.revisionKey,
+    this.createStateMachineTx = db.transaction(
+      (stateMachine: StateMachineRecord, tags: Tag[], publish: { description?: string } | undefined) => {
+        const existing = this.selectStateMachine.get(stateMachine.stateMachineArn);
+        if (existing !== undefined) return { created: false as const, existing: toStateMachine(existing) };
+        this.writeTags(stateMachine.stateMachineArn, tags);
+        this.insertRevisionRow(stateMachine.current);
+        this.insertStateMachine.run(
+          stateMachine.stateMachineArn,
+          stateMachine.name,
+          stateMachine.type,
+          stateMachine.status,
+          stateMachine.creationDate,
+          stateMachine.updateDate ?? null,
+          stateMachine.revisionId ?? null,
+          stateMachine.current.revisionKey,
+        );
+        if (publish !== undefined) {
+          this.insertVersionRow(
+            versionRecord(
+              stateMachine.stateMachineArn,
+              1,
+              stateMachine.current.revisionKey,
+              stateMachine.creationDate,
+              { revisionId: stateMachine.revisionId, description: publish.description },
+            ),
+          );
+        }
+        return { created: true as const };
+      },
+    );
+
+    this.publishVersionTx = db.transaction(
+      (stateMachineArn: string, request: PublishRequest): PublishOutcome => {
+        const machine = this.lazy<{ current_revision_key: string; last_version: number }>(
+          'SELECT current_revision_key, last_version FROM state_machines WHERE arn = ?',
+        ).get(stateMachineArn);
+        if (machine === undefined) return { kind: 'noStateMachine' };
+        if (request.update === undefined) {
+          if (machine.current_revision_key !== request.revisionKey) return { kind: 'revisionChanged' };
+          const existing = this.lazy<VersionRow>(
+            'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND revision_key = ? ' +
+              'ORDER BY version DESC LIMIT 1',
+          ).get(stateMachineArn, request.revisionKey);
+          if (existing !== undefined) return { kind: 'existing', version: toVersion(existing) };
+        }
+        const count = this.lazy<{ n: number }>(
+          'SELECT count(*) AS n FROM state_machine_versions WHERE state_machine_arn = ?',
+        ).get(stateMachineArn);
+        if ((count?.n ?? 0) >= request.maxVersions) return { kind: 'quotaExceeded' };
+        const update = request.update;
+        if (update !== undefined) {
+          this.updateStateMachineStmt.run(
+            update.revision.revisionKey,
+            update.updateDate,
+            update.revisionId,
+            stateMachineArn,
+          );
+          this.insertRevisionRow({ ...update.revision, stateMachineArn });
+        }
+        const version = versionRecord(
+          stateMachineArn,
+          machine.last_version + 1,
+          request.revisionKey,
+          request.creationDate,
+          request,
+        );
+        this.insertVersionRow(version);
+        return { kind: 'published', version };
+      },
+    );
+
+    this.deleteVersionTx = db.transaction((stateMachineArn: string, version: number) => {
+      const aliases = aliasesRoutingTo(this.aliasRows(stateMachineArn), version);
+      if (aliases.length > 0) return { deleted: false as const, aliases };
+      this.lazy('DELETE FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?').run(
+        stateMachineArn,
+        version,
       );
-      return { created: true as const };
+      return { deleted: true as const };
     });
+
+    this.createAliasTx = db.transaction(
+      (alias: StateMachineAliasRecord, maxAliases: number): AliasCreateOutcome => {
+        const arn = alias.stateMachineArn;
+        if (this.lazy('SELECT 1 FROM state_machines WHERE arn = ?').get(arn) === undefined) {
+          return { kind: 'noStateMachine' };
+        }
+        const existing = this.lazy<AliasRow>(
+          'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+        ).get(arn, alias.name);
+        if (existing !== undefined) return { kind: 'exists', existing: toAlias(existing) };
+        const missing = this.missingVersion(arn, alias.routing);
+        if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+        const count = this.lazy<{ n: number }>(
+          'SELECT count(*) AS n FROM state_machine_aliases WHERE state_machine_arn = ?',
+        ).get(arn);
+        if ((count?.n ?? 0) >= maxAliases) return { kind: 'quotaExceeded' };
+        this.lazy(
+          'INSERT INTO state_machine_aliases (state_machine_arn, name, description, routing, ' +
+            'creation_date, update_date) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(
+          arn,
+          alias.name,
+          alias.description ?? null,
+          routingJson(alias.routing),
+          alias.creationDate,
+          alias.updateDate,
+        );
+        return { kind: 'created' };
+      },
+    );
+
+    this.updateAliasTx = db.transaction(
+      (
+        stateMachineArn: string,
+        name: string,
+        change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+      ): AliasUpdateOutcome => {
+        const row = this.lazy<AliasRow>(
+          'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+        ).get(stateMachineArn, name);
+        if (row === undefined) return { kind: 'missing' };
+        const alias = toAlias(row);
+        if (change.routing !== undefined) {
+          const missing = this.missingVersion(stateMachineArn, change.routing);
+          if (missing !== undefined) return { kind: 'missingVersion', version: missing };
+          alias.routing = change.routing.map((r) => ({ version: r.version, weight: r.weight }));
+        }
+        if (change.description !== undefined) alias.description = change.description;
+        alias.updateDate = change.updateDate;
+        this.lazy(
+          'UPDATE state_machine_aliases SET description = ?, routing = ?, update_date = ? ' +
+            'WHERE state_machine_arn = ? AND name = ?',
+        ).run(alias.description ?? null, routingJson(alias.routing), alias.updateDate, stateMachineArn, name);
+        return { kind: 'updated', alias };
+      },
+    );
 
     this.updateStateMachineTx = db.transaction(
       (
@@ -541,8 +730,69 @@ export class SqliteStore implements Store {
 
     this.deleteStateMachineTx = db.transaction((stateMachineArn: string) => {
       this.deleteStateMachineStmt.run(stateMachineArn);
+      this.lazy('DELETE FROM state_machine_versions WHERE state_machine_arn = ?').run(stateMachineArn);
+      this.lazy('DELETE FROM state_machine_aliases WHERE state_machine_arn = ?').run(stateMachineArn);
       this.deleteUnusedRevisions.run(stateMachineArn, stateMachineArn);
+      this.deleteResourceTags.run(stateMachineArn);
     });
+
+    this.tagResourceTx = db.transaction((resourceArn: string, tags: Tag[], maxTags: number): TagOutcome => {
+      if (!this.taggable(resourceArn)) return 'notFound';
+      const distinct = distinctTags(tags);
+      const existing = this.selectTags.all(resourceArn).map((tag) => tag.key);
+      if (taggedCount(existing, distinct) > maxTags) return 'tooManyTags';
+      this.writeTags(resourceArn, distinct);
+      return 'tagged';
+    });
+
+    this.untagResourceTx = db.transaction((resourceArn: string, keys: string[]): boolean => {
+      if (!this.taggable(resourceArn)) return false;
+      for (const key of keys) this.deleteTag.run(resourceArn, key);
+      return true;
+    });
+  }
+
+  private taggable(resourceArn: string): boolean {
+    return this.selectTaggable.get(resourceArn, resourceArn)?.found === 1;
+  }
+
+  /** Must run inside a transaction: new keys are placed after the resource's last one. */
+  private writeTags(resourceArn: string, tags: readonly Tag[]): void {
+    if (tags.length === 0) return;
+    const next = (this.selectLastTagPosition.get(resourceArn)?.position ?? 0) + 1;
+    tags.forEach((tag, i) => this.upsertTag.run(resourceArn, tag.key, tag.value, next + i));
+  }
+
+  /** Inserts a version and raises its machine's count of versions ever published to it. */
+  private insertVersionRow(version: StateMachineVersionRecord): void {
+    this.lazy(
+      'INSERT INTO state_machine_versions (state_machine_arn, version, revision_key, revision_id, ' +
+        'description, creation_date) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      version.stateMachineArn,
+      version.version,
+      version.revisionKey,
+      version.revisionId ?? null,
+      version.description ?? null,
+      version.creationDate,
+    );
+    this.lazy('UPDATE state_machines SET last_version = ? WHERE arn = ?').run(
+      version.version,
+      version.stateMachineArn,
+    );
+  }
+
+  private aliasRows(stateMachineArn: string): AliasRow[] {
+    return this.lazy<AliasRow>(
+      'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? ORDER BY creation_date, name',
+    ).all(stateMachineArn);
+  }
+
+  private missingVersion(stateMachineArn: string, routing: readonly AliasRoute[]): number | undefined {
+    const exists = this.lazy(
+      'SELECT 1 FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?',
+    );
+    return routing.find((route) => exists.get(stateMachineArn, route.version) === undefined)?.version;
   }
 
   private insertRevisionRow(revision: StateMachineRevision): void {
@@ -653,8 +903,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  createActivity(activity: ActivityRecord): Promise<ActivityRecord> {
-    return this.enqueue(() => this.createActivityTx(activity));
+  createActivity(activity: ActivityRecord, tags: Tag[] = []): Promise<ActivityRecord> {
+    return this.enqueue(() => this.createActivityTx(activity, tags));
   }
 
   getActivity(activityArn: string): Promise<ActivityRecord | undefined> {
@@ -680,16 +930,15 @@ export class SqliteStore implements Store {
   }
 
   deleteActivity(activityArn: string): Promise<void> {
-    return this.enqueue(() => {
-      this.deleteActivityStmt.run(activityArn);
-      this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
-    });
+    return this.enqueue(() => this.deleteActivityTx(activityArn));
   }
 
   createStateMachine(
     stateMachine: StateMachineRecord,
+    tags: Tag[] = [],
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }> {
-    return this.enqueue(() => this.createStateMachineTx(stateMachine));
+    return this.enqueue(() => this.createStateMachineTx(stateMachine, tags, publish));
   }
 
   getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined> {
@@ -740,6 +989,92 @@ export class SqliteStore implements Store {
     });
   }
 
+  publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome> {
+    return this.enqueue(() => this.publishVersionTx(stateMachineArn, request));
+  }
+
+  getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined> {
+    return run(() => {
+      const row = this.lazy<VersionRow>(
+        'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?',
+      ).get(stateMachineArn, version);
+      return row === undefined ? undefined : toVersion(row);
+    });
+  }
+
+  listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>> {
+    return run(() => {
+      checkLimit(page.limit);
+      const rows = this.lazy<VersionRow>(
+        'SELECT * FROM state_machine_versions WHERE state_machine_arn = ? AND version < ? ' +
+          'ORDER BY version DESC LIMIT ?',
+      ).all(stateMachineArn, page.after ?? Number.MAX_SAFE_INTEGER, page.limit + 1);
+      return keysetPage(rows.map(toVersion), page.limit, (v) => v.version);
+    });
+  }
+
+  deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
+    return this.enqueue(() => this.deleteVersionTx(stateMachineArn, version));
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasCreateOutcome> {
+    return this.enqueue(() => this.createAliasTx(alias, maxAliases));
+  }
+
+  getStateMachineAlias(stateMachineArn: string, name: string): Promise<StateMachineAliasRecord | undefined> {
+    return run(() => {
+      const row = this.lazy<AliasRow>(
+        'SELECT * FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?',
+      ).get(stateMachineArn, name);
+      return row === undefined ? undefined : toAlias(row);
+    });
+  }
+
+  listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]> {
+    return run(() => this.aliasRows(stateMachineArn).map(toAlias));
+  }
+
+  updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome> {
+    return this.enqueue(() => this.updateAliasTx(stateMachineArn, name, change));
+  }
+
+  deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void> {
+    return this.enqueue(() => {
+      this.lazy('DELETE FROM state_machine_aliases WHERE state_machine_arn = ? AND name = ?').run(
+        stateMachineArn,
+        name,
+      );
+    });
+  }
+
+  listTags(resourceArn: string): Promise<Tag[] | undefined> {
+    return run(() => {
+      if (!this.taggable(resourceArn)) return undefined;
+      return this.selectTags.all(resourceArn).map((tag) => ({ key: tag.key, value: tag.value }));
+    });
+  }
+
+  tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome> {
+    return this.enqueue(() => this.tagResourceTx(resourceArn, tags, maxTags));
+  }
+
+  untagResource(resourceArn: string, keys: string[]): Promise<boolean> {
+    return this.enqueue(() => this.untagResourceTx(resourceArn, keys));
+  }
+
   createExecution(execution: ExecutionRecord, first: TransitionCommit): Promise<CreateExecutionResult> {
     return this.enqueue(() => this.createExecutionTx(execution, first));
   }
@@ -758,6 +1093,9 @@ export class SqliteStore implements Store {
     return run(() => {
       checkLimit(page.limit);
       const parent = executionParent(filter);
+      if (parent.by === 'version' || parent.by === 'alias' || filter.redriven !== undefined) {
+        return this.listFiltered(parent.by, parent.arn, filter, page);
+      }
       const byMachine = parent.by === 'machine';
       const first = byMachine ? this.listExecutionsFirst : this.listChildrenFirst;
       const next = byMachine ? this.listExecutionsAfter : this.listChildrenAfter;
@@ -766,18 +1104,7 @@ export class SqliteStore implements Store {
       const fetch = page.limit + 1;
       const after = page.after;
       let rows: ExecutionRow[];
-      if (filter.redriven !== undefined) {
-        const statement = this.redriveListing(
-          byMachine,
-          filter.status !== undefined,
-          filter.redriven,
-          after !== undefined,
-        );
-        const values: (string | number)[] = [parent.arn];
-        if (filter.status !== undefined) values.push(filter.status);
-        if (after !== undefined) values.push(after.startDate, after.startDate, after.arn);
-        rows = statement.all(...values, fetch);
-      } else if (filter.status === undefined) {
+      if (filter.status === undefined) {
         rows =
           after === undefined
             ? first.all(parent.arn, fetch)
@@ -795,6 +1122,41 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Executions started through a version or an alias, from their partial indexes. */
+  private listFiltered(
+    by: 'machine' | 'mapRun' | 'version' | 'alias',
+    parentArn: string,
+    filter: ExecutionFilter,
+    page: PageRequest<ExecutionCursor>,
+  ): Page<ExecutionRecord, ExecutionCursor> {
+    const column = {
+      machine: 'state_machine_arn',
+      mapRun: 'map_run_arn',
+      version: 'state_machine_version_arn',
+      alias: 'state_machine_alias_arn',
+    }[by];
+    const where = [`${column} = ?`];
+    const params: unknown[] = [parentArn];
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.redriven !== undefined)
+      where.push(filter.redriven ? 'redrive_count > 0' : 'redrive_count = 0');
+    if (page.after !== undefined) {
+      where.push(EXECUTION_AFTER);
+      params.push(page.after.startDate, page.after.startDate, page.after.arn);
+    }
+    const rows = this.lazy<ExecutionRow>(
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
+        'ORDER BY start_date DESC, arn LIMIT ?',
+    ).all(...params, page.limit + 1);
+    return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+      startDate: e.startDate,
+      arn: e.executionArn,
+    }));
+  }
+
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
     return run(() => this.selectThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord));
   }
@@ -803,28 +1165,6 @@ export class SqliteStore implements Store {
     return run(() =>
       this.selectRedriveThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord),
     );
-  }
-
-  /** ListExecutions with a redriveFilter: rare, so its statements are prepared when first asked for. */
-  private redriveListing(
-    byMachine: boolean,
-    status: boolean,
-    redriven: boolean,
-    after: boolean,
-  ): Statement<(string | number)[], ExecutionRow> {
-    const key = `${byMachine}:${status}:${redriven}:${after}`;
-    let statement = this.redriveListings.get(key);
-    if (statement === undefined) {
-      const sql =
-        `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${byMachine ? 'state_machine_arn' : 'map_run_arn'} = ?` +
-        (status ? ' AND status = ?' : '') +
-        (redriven ? ' AND redrive_count > 0' : ' AND redrive_count = 0') +
-        (after ? ` AND ${EXECUTION_AFTER}` : '') +
-        ' ORDER BY start_date DESC, arn LIMIT ?';
-      statement = this.db.prepare<(string | number)[], ExecutionRow>(sql);
-      this.redriveListings.set(key, statement);
-    }
-    return statement;
   }
 
   commitTransition(commit: TransitionCommit): Promise<boolean> {
@@ -901,7 +1241,7 @@ export class SqliteStore implements Store {
         return row === undefined ? undefined : toTask(row);
       }
       // The oldest queued task without a live claim (claims are few: hand-overs in flight).
-      const queued = this.consoleStatement<TaskRow>(
+      const queued = this.lazy<TaskRow>(
         "SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'queued' ORDER BY scheduled_at, token",
       );
       for (const row of queued.iterate(activityArn)) {
@@ -932,16 +1272,17 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The console's queries run far less often than a transition's, and the execution search is
-   * built from the filters given, so they are prepared on first use and kept here.
+   * Queries that run far less often than a transition's (the console's; versions and aliases),
+   * and the execution searches built from the filters given, are prepared on first use and kept
+   * here.
    */
-  private readonly consoleStatements = new Map<string, Statement<unknown[], unknown>>();
+  private readonly lazyStatements = new Map<string, Statement<unknown[], unknown>>();
 
-  private consoleStatement<R>(sql: string): Statement<unknown[], R> {
-    let statement = this.consoleStatements.get(sql);
+  private lazy<R>(sql: string): Statement<unknown[], R> {
+    let statement = this.lazyStatements.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare<unknown[], unknown>(sql);
-      this.consoleStatements.set(sql, statement);
+      this.lazyStatements.set(sql, statement);
     }
     return statement as Statement<unknown[], R>;
   }
@@ -949,7 +1290,7 @@ export class SqliteStore implements Store {
   listActivityTasks(activityArn: string, limit: number): Promise<ActivityTaskRecord[]> {
     return run(() => {
       checkLimit(limit);
-      return this.consoleStatement<TaskRow>(
+      return this.lazy<TaskRow>(
         'SELECT * FROM activity_tasks WHERE activity_arn = ? ORDER BY scheduled_at, token LIMIT ?',
       )
         .all(activityArn, limit)
@@ -960,7 +1301,7 @@ export class SqliteStore implements Store {
   countActivityTasks(activityArn: string): Promise<ActivityTaskCounts> {
     return run(() => {
       const counts: ActivityTaskCounts = { queued: 0, started: 0 };
-      const rows = this.consoleStatement<{ status: string; n: number }>(
+      const rows = this.lazy<{ status: string; n: number }>(
         'SELECT status, count(*) AS n FROM activity_tasks WHERE activity_arn = ? GROUP BY status',
       ).all(activityArn);
       for (const row of rows) {
@@ -974,18 +1315,14 @@ export class SqliteStore implements Store {
   setActivityHuman(activityArn: string, human: boolean): Promise<void> {
     return run(() => {
       if (human)
-        this.consoleStatement('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(
-          activityArn,
-        );
-      else this.consoleStatement('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
+        this.lazy('INSERT OR IGNORE INTO human_activities (activity_arn) VALUES (?)').run(activityArn);
+      else this.lazy('DELETE FROM human_activities WHERE activity_arn = ?').run(activityArn);
     });
   }
 
   humanActivities(): Promise<string[]> {
     return run(() =>
-      this.consoleStatement<{ activity_arn: string }>(
-        'SELECT activity_arn FROM human_activities ORDER BY activity_arn',
-      )
+      this.lazy<{ activity_arn: string }>('SELECT activity_arn FROM human_activities ORDER BY activity_arn')
         .all()
         .map((row) => row.activity_arn),
     );
@@ -1026,7 +1363,7 @@ export class SqliteStore implements Store {
       const sql =
         `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
         'ORDER BY start_date DESC, arn LIMIT ?';
-      const rows = this.consoleStatement<ExecutionRow>(sql).all(...params, page.limit + 1);
+      const rows = this.lazy<ExecutionRow>(sql).all(...params, page.limit + 1);
       const items = rows.slice(0, page.limit).map(toExecution);
       const last = items[items.length - 1];
       return rows.length > page.limit && last !== undefined
@@ -1038,7 +1375,7 @@ export class SqliteStore implements Store {
   countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>> {
     return run(() => {
       const counts: Partial<Record<ExecutionStatus, number>> = {};
-      const rows = this.consoleStatement<{ status: ExecutionStatus; n: number }>(
+      const rows = this.lazy<{ status: ExecutionStatus; n: number }>(
         'SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? GROUP BY status',
       ).all(stateMachineArn);
       for (const row of rows) counts[row.status] = row.n;

@@ -26,6 +26,15 @@ export interface ActivityRecord {
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
 
+/** A tag of a state machine or activity (the API's `Tag`; a missing value is stored as ''). */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** What `tagResource` did: nothing changes unless it answers 'tagged'. */
+export type TagOutcome = 'tagged' | 'notFound' | 'tooManyTags';
+
 /** A definition together with the settings an execution runs with. Immutable once written. */
 export interface StateMachineRevision {
   stateMachineArn: string;
@@ -83,6 +92,10 @@ export interface ExecutionRecord {
   /** Child executions of a Distributed Map: the Map Run they belong to and their item's index. */
   mapRunArn?: string;
   mapRunIndex?: number;
+  /** Started through a version ARN, or through an alias: the version it runs. */
+  stateMachineVersionArn?: string;
+  /** Started through an alias ARN. */
+  stateMachineAliasArn?: string;
 }
 
 /** A RedriveExecution's client token and the redrive it started. */
@@ -91,6 +104,77 @@ export interface RedriveToken {
   /** epoch ms: the redrive's redriveDate, also when the token was first used. */
   redriveDate: number;
 }
+
+/**
+ * A published version: a numbered, immutable pointer to one revision of a state machine. Numbers
+ * start at 1 per machine and are never reused, even after a delete. Its ARN is the machine's ARN
+ * and `:<version>`.
+ */
+export interface StateMachineVersionRecord {
+  stateMachineArn: string;
+  version: number;
+  revisionKey: string;
+  /** The machine's revisionId when the version was published (absent before any update). */
+  revisionId?: string;
+  description?: string;
+  /** epoch ms */
+  creationDate: number;
+}
+
+/** One or two versions of the alias's machine with weights (percent) that sum to 100. */
+export interface AliasRoute {
+  version: number;
+  weight: number;
+}
+
+/** An alias: a named pointer to one or two versions. Its ARN is the machine's ARN and `:<name>`. */
+export interface StateMachineAliasRecord {
+  stateMachineArn: string;
+  name: string;
+  description?: string;
+  routing: AliasRoute[];
+  /** epoch ms */
+  creationDate: number;
+  /** epoch ms; the creation date until the first update. */
+  updateDate: number;
+}
+
+/**
+ * Publishing a version: of the machine's current revision `revisionKey`, or (with `update`) of
+ * a new revision that becomes current in the same write (UpdateStateMachine with `publish`), so
+ * that a refused publish leaves the machine as it was.
+ */
+export interface PublishRequest {
+  revisionKey: string;
+  update?: { revision: StateMachineRevision; updateDate: number; revisionId: string };
+  /** Recorded on the version as the revisionId it was published from. */
+  revisionId?: string;
+  description?: string;
+  /** epoch ms */
+  creationDate: number;
+  /** The most versions a machine may have (AWS: 1000); deleted ones do not count. */
+  maxVersions: number;
+}
+
+/**
+ * `existing`: the revision already has a version (publishing is idempotent per revision);
+ * `revisionChanged`: without `update`, `revisionKey` is no longer the current revision.
+ */
+export type PublishOutcome =
+  | { kind: 'published' | 'existing'; version: StateMachineVersionRecord }
+  | { kind: 'noStateMachine' | 'revisionChanged' | 'quotaExceeded' };
+
+/** `missingVersion`: a routed version does not exist (any more). */
+export type AliasCreateOutcome =
+  | { kind: 'created' }
+  | { kind: 'exists'; existing: StateMachineAliasRecord }
+  | { kind: 'noStateMachine' | 'quotaExceeded' }
+  | { kind: 'missingVersion'; version: number };
+
+export type AliasUpdateOutcome =
+  | { kind: 'updated'; alias: StateMachineAliasRecord }
+  | { kind: 'missing' }
+  | { kind: 'missingVersion'; version: number };
 
 export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
@@ -155,9 +239,14 @@ export interface ExecutionCursor {
   arn: string;
 }
 
-/** Executions of a state machine, or the child executions of a Map Run (exactly one is set). */
+/**
+ * Executions of a state machine, those started through one of its versions (alias starts
+ * included) or aliases, or the child executions of a Map Run: exactly one of the four is set.
+ */
 export interface ExecutionFilter {
   stateMachineArn?: string;
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   mapRunArn?: string;
   status?: ExecutionStatus;
   /** ListExecutions' redriveFilter: true, redriven at least once (REDRIVEN); false, never. */
@@ -221,16 +310,26 @@ export type CreateExecutionResult = { created: true } | { created: false; existi
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
 
-  /** Inserts, or answers the existing activity of that name (CreateActivity is idempotent by name). */
-  createActivity(activity: ActivityRecord): Promise<ActivityRecord>;
+  /**
+   * Inserts, or answers the existing activity of that name (CreateActivity is idempotent by
+   * name). `tags` are stored with the activity only when this call creates it.
+   */
+  createActivity(activity: ActivityRecord, tags?: Tag[]): Promise<ActivityRecord>;
   getActivity(activityArn: string): Promise<ActivityRecord | undefined>;
   listActivities(page: PageRequest<NameCursor>): Promise<Page<ActivityRecord, NameCursor>>;
-  /** Idempotent: deleting a missing activity is not an error. */
+  /** Idempotent: deleting a missing activity is not an error. Its tags go with it. */
   deleteActivity(activityArn: string): Promise<void>;
 
-  /** Inserts; answers the existing record when one has that ARN (the caller decides idempotency). */
+  /**
+   * Inserts; answers the existing record when one has that ARN (the caller decides idempotency).
+   * `tags` are stored with the machine only when this call creates it. With `publish`, a new
+   * machine gets version 1 of its first revision in the same write, dated with the machine's
+   * creation date.
+   */
   createStateMachine(
     stateMachine: StateMachineRecord,
+    tags?: Tag[],
+    publish?: { description?: string },
   ): Promise<{ created: true } | { created: false; existing: StateMachineRecord }>;
   getStateMachine(stateMachineArn: string): Promise<StateMachineRecord | undefined>;
   listStateMachines(page: PageRequest<NameCursor>): Promise<Page<StateMachineRecord, NameCursor>>;
@@ -240,9 +339,62 @@ export interface Store {
     revision: StateMachineRevision,
     update: { updateDate: number; revisionId: string },
   ): Promise<boolean>;
-  /** Removes the state machine; its revisions stay as long as executions refer to them. */
+  /**
+   * Removes the state machine with its tags, versions and aliases; its revisions stay as long as
+   * executions refer to them.
+   */
   deleteStateMachine(stateMachineArn: string): Promise<void>;
   getRevision(stateMachineArn: string, revisionKey: string): Promise<StateMachineRevision | undefined>;
+
+  /** Publishes a version atomically: idempotent per revision, numbered after every earlier one. */
+  publishStateMachineVersion(stateMachineArn: string, request: PublishRequest): Promise<PublishOutcome>;
+  getStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<StateMachineVersionRecord | undefined>;
+  /** Newest (highest number) first; the cursor is the last version number served. */
+  listStateMachineVersions(
+    stateMachineArn: string,
+    page: PageRequest<number>,
+  ): Promise<Page<StateMachineVersionRecord, number>>;
+  /**
+   * Deletes a version (a missing one is not an error), unless aliases route to it: then nothing
+   * changes and their names are answered, in name order.
+   */
+  deleteStateMachineVersion(
+    stateMachineArn: string,
+    version: number,
+  ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }>;
+
+  /** Inserts an alias if its machine and routed versions exist and the machine has room for it. */
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasCreateOutcome>;
+  getStateMachineAlias(stateMachineArn: string, name: string): Promise<StateMachineAliasRecord | undefined>;
+  /** All aliases of a machine (at most its quota), oldest first, then by name. */
+  listStateMachineAliases(stateMachineArn: string): Promise<StateMachineAliasRecord[]>;
+  /** Changes what is given; routed versions must exist. */
+  updateStateMachineAlias(
+    stateMachineArn: string,
+    name: string,
+    change: { description?: string; routing?: AliasRoute[]; updateDate: number },
+  ): Promise<AliasUpdateOutcome>;
+  /** Idempotent: deleting a missing alias is not an error. */
+  deleteStateMachineAlias(stateMachineArn: string, name: string): Promise<void>;
+
+  /**
+   * Tags belong to a state machine or an activity, named by its ARN exactly as stored (a version,
+   * alias or label ARN names no stored resource). The tags of one, in the order their keys were
+   * first set; undefined when no state machine or activity has that ARN.
+   */
+  listTags(resourceArn: string): Promise<Tag[] | undefined>;
+  /**
+   * Sets tags: a key the resource has takes the new value and keeps its place; a key given twice
+   * takes its last value. Atomic against other tag writes and the resource's deletion: nothing is
+   * written when the resource does not exist ('notFound') or would end with more than `maxTags`
+   * keys ('tooManyTags').
+   */
+  tagResource(resourceArn: string, tags: Tag[], maxTags: number): Promise<TagOutcome>;
+  /** Removes the keys the resource has (others are no error); false when the resource does not exist. */
+  untagResource(resourceArn: string, keys: string[]): Promise<boolean>;
 
   /**
    * Inserts the execution row and its first transition atomically. When an execution with that

@@ -28,7 +28,12 @@ export function runFail(step: Step, thread: ThreadRecord, state: FailState): Nex
   return null;
 }
 
-function readPath(step: Step, thread: ThreadRecord, field: string, path: string | undefined): string | null {
+export function readPath(
+  step: Step,
+  thread: ThreadRecord,
+  field: string,
+  path: string | undefined,
+): string | null {
   if (path === undefined) return null;
   const env = step.ioEnv(thread);
   const resolve = (p: string): Json => {

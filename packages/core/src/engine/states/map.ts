@@ -24,13 +24,13 @@ import {
   usesJsonata,
 } from '../jsonata-io.js';
 
-interface Tolerance {
+export interface Tolerance {
   toleratedFailureCount?: number;
   toleratedFailurePercentage?: number;
 }
 
 /** How one query language supplies a Map's inputs. */
-interface MapPlan {
+export interface MapPlan {
   items: Json[];
   maxConcurrency: number;
   /** Read after MapStateStarted, as AWS does: its errors follow that event. */
@@ -65,10 +65,15 @@ function withItem(context: Json, index: number, item: Json): JsonObject {
   return itemContext;
 }
 
-function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState): MapPlan {
+/**
+ * `readItems` replaces ItemsPath (or Items) as the source of the items: TestState supplies the
+ * items an ItemReader would have read.
+ */
+export function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState, readItems?: Json[]): MapPlan {
   const env = step.ioEnv(thread);
   const effective = applyInputPath(state, thread.input, env);
-  const items = state.ItemsPath !== undefined ? selectPath(state.ItemsPath, effective, env) : effective;
+  const items =
+    readItems ?? (state.ItemsPath !== undefined ? selectPath(state.ItemsPath, effective, env) : effective);
   if (!Array.isArray(items)) throw runtime(`Reference path "${state.ItemsPath ?? '$'}" must point to array.`);
   let maxConcurrency = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
   if (state.MaxConcurrencyPath !== undefined) {
@@ -116,10 +121,12 @@ function jsonPathPlan(step: Step, thread: ThreadRecord, state: MapState): MapPla
   };
 }
 
-function jsonataPlan(step: Step, thread: ThreadRecord, state: MapState): MapPlan {
+export function jsonataPlan(step: Step, thread: ThreadRecord, state: MapState, readItems?: Json[]): MapPlan {
   const states = statesBinding(step, thread);
   let items: Json;
-  if (state.Items !== undefined) {
+  if (readItems !== undefined) {
+    items = readItems;
+  } else if (state.Items !== undefined) {
     items = evaluateTyped(step, thread, state.Items, 'Items', 'array', states);
   } else {
     items = thread.input;
@@ -163,14 +170,8 @@ function jsonataPlan(step: Step, thread: ThreadRecord, state: MapState): MapPlan
   };
 }
 
-export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next {
-  const plan = usesJsonata(step, state)
-    ? jsonataPlan(step, thread, state)
-    : jsonPathPlan(step, thread, state);
-  const started = step.emit('MapStateStarted', thread.lastEventId, { length: plan.items.length });
-  thread.lastEventId = started;
-  step.putThread(thread);
-
+/** The failure thresholds the plan declares, checked; only the ones set are present. */
+export function toleranceOf(plan: MapPlan): Tolerance {
   const { count, percentage } = plan.tolerance();
   const tolerance: Tolerance = {};
   if (count !== undefined) {
@@ -182,6 +183,18 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
       throw runtime('ToleratedFailurePercentage must be between 0 and 100.');
     tolerance.toleratedFailurePercentage = percentage;
   }
+  return tolerance;
+}
+
+export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next {
+  const plan = usesJsonata(step, state)
+    ? jsonataPlan(step, thread, state)
+    : jsonPathPlan(step, thread, state);
+  const started = step.emit('MapStateStarted', thread.lastEventId, { length: plan.items.length });
+  thread.lastEventId = started;
+  step.putThread(thread);
+
+  const tolerance = toleranceOf(plan);
 
   const processor = state.ItemProcessor ?? state.Iterator;
   if (processor === undefined) throw new Error(`Map state ${thread.stateName} has no ItemProcessor`);
@@ -212,7 +225,7 @@ export function runMap(step: Step, thread: ThreadRecord, state: MapState): Next 
  * ItemBatcher: children receive `{ "Items": [...] }` (and `BatchInput` when given) instead of
  * one item each, cut by item count and by size.
  */
-function batched(state: MapState, inputs: Json[]): Json[] {
+export function batched(state: MapState, inputs: Json[]): Json[] {
   const batcher = state.ItemBatcher;
   if (batcher === undefined) return inputs;
   const maxItems = typeof batcher['MaxItemsPerBatch'] === 'number' ? batcher['MaxItemsPerBatch'] : Infinity;

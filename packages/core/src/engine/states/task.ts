@@ -97,7 +97,7 @@ export function runTask(step: Step, thread: ThreadRecord, state: TaskState): Nex
   return null;
 }
 
-function seconds(
+export function seconds(
   value: number | string | undefined,
   path: string | undefined,
   input: Json,

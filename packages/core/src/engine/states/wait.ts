@@ -54,7 +54,7 @@ export function completeWait(step: Step, thread: ThreadRecord, state: WaitState)
 }
 
 /** JSONata: Seconds and Timestamp may be templates; a bad timestamp is a QueryEvaluationError. */
-function jsonataDueTime(step: Step, thread: ThreadRecord, state: WaitState): number {
+export function jsonataDueTime(step: Step, thread: ThreadRecord, state: WaitState): number {
   const now = step.env.now;
   const states = statesBinding(step, thread);
   const seconds = numberField(step, thread, state.Seconds, 'Seconds', 'integer', states);
@@ -79,7 +79,7 @@ function runtime(message: string): StatesError {
   return new StatesError(StatesErrorName.Runtime, message);
 }
 
-function dueTime(now: number, state: WaitState, input: Json, env: IoEnv): number {
+export function dueTime(now: number, state: WaitState, input: Json, env: IoEnv): number {
   if (typeof state.Seconds === 'number') return delayed(now, state.Seconds);
   if (state.Timestamp !== undefined) return timestampDue(now, state.Timestamp);
   if (state.SecondsPath !== undefined) {

@@ -4,6 +4,7 @@ import { activityDoesNotExist, invalidName } from '../errors.js';
 import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Operation } from './context.js';
+import { requestTags } from './tags.js';
 
 export const AWS_OWNED_KEY = { type: 'AWS_OWNED_KEY' };
 
@@ -11,11 +12,12 @@ export const CreateActivity: Operation = async (service, input) => {
   const name = input.string('name');
   if (!isValidName(name)) throw invalidName(name);
   const arn = activityArn(service.scope, name);
-  const activity = await service.store.createActivity({
-    activityArn: arn,
-    name,
-    creationDate: service.now(),
-  });
+  // Stored only if this call creates the activity: a repeated CreateActivity ignores its tags.
+  const tags = requestTags(input, arn);
+  const activity = await service.store.createActivity(
+    { activityArn: arn, name, creationDate: service.now() },
+    tags,
+  );
   service.runtime.activityCreated(arn);
   return { activityArn: activity.activityArn, creationDate: new Date(activity.creationDate) };
 };

@@ -1,3 +1,4 @@
+import type { EngineLimits } from '@stepwise/core';
 import type { Store } from '../../store/types.js';
 import type { MemoryStore } from '../../store/memory.js';
 import type { Runtime } from '../../runtime/runtime.js';
@@ -13,6 +14,8 @@ export interface ServiceContext {
   express: { runtime: Runtime; store: MemoryStore };
   scope: ArnScope;
   now(): number;
+  /** The engine's limits, where the server was given its own (TestState applies them too). */
+  limits?: EngineLimits;
 }
 
 export type Operation = (

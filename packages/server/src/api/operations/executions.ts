@@ -7,7 +7,13 @@ import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
 import type { ExecutionFilter, ExecutionRecord, StateMachineRecord } from '../../store/types.js';
 import { REDRIVE_TOKEN_TTL_MS } from '../../runtime/runtime.js';
 import type { Input } from '../input.js';
-import { executionArn, parseExecutionArn, parseMapRunArn, parseStateMachineArn } from '../arn.js';
+import {
+  executionArn,
+  parseExecutionArn,
+  parseMapRunArn,
+  parseStateMachineArn,
+  unqualifiedArn,
+} from '../arn.js';
 import {
   executionAlreadyExists,
   executionDoesNotExist,
@@ -24,24 +30,30 @@ import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Operation, ServiceContext } from './context.js';
 import { describeRevision } from './state-machines.js';
+import { aliasArnOf, pickByWeight, requireTarget, versionArnOf } from './versions.js';
 
+/** Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight). */
 export const StartExecution: Operation = async (service, input) => {
-  const smArn = parseStateMachineArn(input.string('stateMachineArn')).arn;
-  const stateMachine = await service.runtime.stateMachine(smArn);
-  if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
-  if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, stateMachine, input);
+  const target = await requireTarget(service, input.string('stateMachineArn'), pickByWeight, (arn) =>
+    service.runtime.stateMachine(arn),
+  );
+  const stateMachine = target.stateMachine;
+  if (stateMachine.type === 'EXPRESS') return startExpressExecution(service, target, input);
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
   const text = input.optionalString('input') ?? '{}';
   const value = parseExecutionInput(text) as Json;
   const arn = executionArn(service.scope, stateMachine.name, name);
-  const traceHeader = input.optionalString('traceHeader');
   const { created, execution } = await service.runtime.startExecution(
     stateMachine,
     arn,
     name,
     { text, value },
-    traceHeader,
+    {
+      traceHeader: input.optionalString('traceHeader'),
+      stateMachineVersionArn: target.stateMachineVersionArn,
+      stateMachineAliasArn: target.stateMachineAliasArn,
+    },
   );
   // Same name and same input while it runs: AWS answers the original start (idempotent).
   if (!created && !(execution.status === 'RUNNING' && execution.input === text)) {
@@ -129,12 +141,18 @@ export const DescribeExecution: Operation = async (service, input) => {
   if (e.cause !== undefined && e.cause !== null) out['cause'] = e.cause;
   if (e.traceHeader !== undefined) out['traceHeader'] = e.traceHeader;
   if (e.mapRunArn !== undefined) out['mapRunArn'] = e.mapRunArn;
+  if (e.stateMachineVersionArn !== undefined) out['stateMachineVersionArn'] = e.stateMachineVersionArn;
+  if (e.stateMachineAliasArn !== undefined) out['stateMachineAliasArn'] = e.stateMachineAliasArn;
   return out;
 };
 
 const isCursor = isDateArnCursor('startDate');
 
-/** By state machine, or (`mapRunArn`) the child executions of a Distributed Map's run. */
+/**
+ * By state machine, by a version or an alias of one (the executions started through it; a
+ * version's include those an alias routed to it), or (`mapRunArn`) the child executions of a
+ * Distributed Map's run.
+ */
 async function executionSource(service: ServiceContext, input: Input): Promise<ExecutionFilter> {
   const mapRunText = input.optionalString('mapRunArn');
   const smText = input.optionalString('stateMachineArn');
@@ -146,10 +164,13 @@ async function executionSource(service: ServiceContext, input: Input): Promise<E
     if ((await service.store.getMapRun(mapRunArn)) === undefined) throw resourceNotFound(mapRunArn);
     return { mapRunArn };
   }
-  const smArn = parseStateMachineArn(smText ?? '').arn;
+  const parsed = parseStateMachineArn(smText ?? '');
+  const smArn = unqualifiedArn(parsed);
   const stateMachine = await service.store.getStateMachine(smArn);
-  if (stateMachine === undefined) throw stateMachineDoesNotExist(smArn);
+  if (stateMachine === undefined) throw stateMachineDoesNotExist(parsed.arn);
   if (stateMachine.type === 'EXPRESS') throw stateMachineTypeNotSupported();
+  if (parsed.version !== undefined) return { stateMachineVersionArn: versionArnOf(smArn, parsed.version) };
+  if (parsed.alias !== undefined) return { stateMachineAliasArn: aliasArnOf(smArn, parsed.alias) };
   return { stateMachineArn: smArn };
 }
 
@@ -163,6 +184,8 @@ export function executionListItem(e: ExecutionRecord): Record<string, unknown> {
     startDate: new Date(e.startDate),
     ...(e.stopDate !== undefined ? { stopDate: new Date(e.stopDate) } : {}),
     ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
+    ...(e.stateMachineVersionArn !== undefined ? { stateMachineVersionArn: e.stateMachineVersionArn } : {}),
+    ...(e.stateMachineAliasArn !== undefined ? { stateMachineAliasArn: e.stateMachineAliasArn } : {}),
     redriveCount: e.redriveCount,
     ...(e.redriveDate !== undefined ? { redriveDate: new Date(e.redriveDate) } : {}),
   };
@@ -172,9 +195,14 @@ export const ListExecutions: Operation = async (service, input) => {
   const source = await executionSource(service, input);
   const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
   const redriveFilter = input.optionalString('redriveFilter');
+  const parent =
+    source.stateMachineArn ??
+    source.stateMachineVersionArn ??
+    source.stateMachineAliasArn ??
+    source.mapRunArn ??
+    '';
   const query =
-    `executions:${source.stateMachineArn ?? source.mapRunArn ?? ''}:${status ?? ''}` +
-    (redriveFilter !== undefined ? `:${redriveFilter}` : '');
+    `executions:${parent}:${status ?? ''}` + (redriveFilter !== undefined ? `:${redriveFilter}` : '');
   const after = decodeToken(input.optionalString('nextToken'), query, isCursor);
   const page = await service.store.listExecutions(
     {
@@ -289,14 +317,31 @@ export const DescribeStateMachineForExecution: Operation = async (service, input
   const e = await existingExecution(service, input.string('executionArn'));
   const revision = await service.store.getRevision(e.stateMachineArn, e.revisionKey);
   if (revision === undefined) throw executionDoesNotExist(e.executionArn);
-  const stateMachine = await service.store.getStateMachine(e.stateMachineArn);
   return {
     stateMachineArn: e.stateMachineArn,
     name: e.stateMachineArn.slice(e.stateMachineArn.lastIndexOf(':') + 1),
     ...describeRevision(revision),
     updateDate: new Date(revision.createdAt),
-    ...(stateMachine?.revisionId !== undefined && stateMachine.current.revisionKey === revision.revisionKey
-      ? { revisionId: stateMachine.revisionId }
-      : {}),
+    ...(await revisionIdOf(service, e)),
   };
 };
+
+/**
+ * The revisionId of the revision an execution ran: the version's it started through, or the
+ * machine's while that revision is still its current one. Revisions made before any update have
+ * none.
+ */
+async function revisionIdOf(service: ServiceContext, e: ExecutionRecord): Promise<{ revisionId?: string }> {
+  const versionArn = e.stateMachineVersionArn;
+  if (versionArn !== undefined) {
+    const number = Number(versionArn.slice(versionArn.lastIndexOf(':') + 1));
+    const version = await service.store.getStateMachineVersion(e.stateMachineArn, number);
+    if (version?.revisionKey === e.revisionKey) {
+      return version.revisionId !== undefined ? { revisionId: version.revisionId } : {};
+    }
+  }
+  const stateMachine = await service.store.getStateMachine(e.stateMachineArn);
+  return stateMachine?.revisionId !== undefined && stateMachine.current.revisionKey === e.revisionKey
+    ? { revisionId: stateMachine.revisionId }
+    : {};
+}

@@ -5,59 +5,62 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Json } from '@stepwise/core';
-import type { ExecutionRecord, StateMachineRecord } from '../../store/types.js';
-import { expressExecutionArn, parseStateMachineArn } from '../arn.js';
-import {
-  invalidName,
-  parseExecutionInput,
-  stateMachineDoesNotExist,
-  stateMachineTypeNotSupported,
-} from '../errors.js';
+import type { ExecutionRecord } from '../../store/types.js';
+import { expressExecutionArn } from '../arn.js';
+import { invalidName, parseExecutionInput, stateMachineTypeNotSupported } from '../errors.js';
 import { isValidName } from '../names.js';
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
+import type { Target } from './versions.js';
+import { pickByWeight, requireTarget } from './versions.js';
 
 /** AWS bills express executions in 100 ms steps; the figure is reported, not charged. */
 const BILLING_STEP_MS = 100;
 
 async function startExpress(
   service: ServiceContext,
-  stateMachine: StateMachineRecord,
+  target: Target,
   input: Input,
   onStarted: (arn: string) => void,
 ): Promise<ExecutionRecord> {
+  const stateMachine = target.stateMachine;
   const name = input.optionalString('name') ?? randomUUID();
   if (!isValidName(name)) throw invalidName(name);
   const text = input.optionalString('input') ?? '{}';
   const value = parseExecutionInput(text) as Json;
   const arn = expressExecutionArn(service.scope, stateMachine.name, name, randomUUID());
   onStarted(arn);
-  const { execution } = await service.express.runtime.startExecution(stateMachine, arn, name, {
-    text,
-    value,
-  });
+  const { execution } = await service.express.runtime.startExecution(
+    stateMachine,
+    arn,
+    name,
+    { text, value },
+    {
+      stateMachineVersionArn: target.stateMachineVersionArn,
+      stateMachineAliasArn: target.stateMachineAliasArn,
+    },
+  );
   return execution;
 }
 
 /** StartExecution on an EXPRESS machine: runs in the background, forgotten when done. */
 export async function startExpressExecution(
   service: ServiceContext,
-  stateMachine: StateMachineRecord,
+  target: Target,
   input: Input,
 ): Promise<Record<string, unknown>> {
-  const execution = await startExpress(service, stateMachine, input, (arn) => {
+  const execution = await startExpress(service, target, input, (arn) => {
     void service.express.runtime.whenClosed(arn).then(() => service.express.store.forgetExecution(arn));
   });
   return { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
 }
 
+/** Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight). */
 export const StartSyncExecution: Operation = async (service, input) => {
-  const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
-  const stateMachine = await service.store.getStateMachine(arn);
-  if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
-  if (stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
+  const target = await requireTarget(service, input.string('stateMachineArn'), pickByWeight);
+  if (target.stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
   let closed: Promise<ExecutionRecord> | undefined;
-  const started = await startExpress(service, stateMachine, input, (executionArn) => {
+  const started = await startExpress(service, target, input, (executionArn) => {
     closed = service.express.runtime.whenClosed(executionArn);
   });
   const done = started.status === 'RUNNING' && closed !== undefined ? await closed : started;

@@ -23,6 +23,20 @@ import {
 } from './executions.js';
 import { StartSyncExecution } from './express.js';
 import { DescribeMapRun, ListMapRuns, UpdateMapRun } from './map-runs.js';
+import { ListTagsForResource, TagResource, UntagResource } from './tags.js';
+import { TestState } from './test-state.js';
+import {
+  DeleteStateMachineVersion,
+  ListStateMachineVersions,
+  PublishStateMachineVersion,
+} from './versions.js';
+import {
+  CreateStateMachineAlias,
+  DeleteStateMachineAlias,
+  DescribeStateMachineAlias,
+  ListStateMachineAliases,
+  UpdateStateMachineAlias,
+} from './aliases.js';
 
 export type { ServiceContext } from './context.js';
 export { createConsoleOperations, CONSOLE_TARGET_PREFIX } from './console.js';
@@ -53,6 +67,18 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeMapRun,
   ListMapRuns,
   UpdateMapRun,
+  TagResource,
+  UntagResource,
+  ListTagsForResource,
+  TestState,
+  PublishStateMachineVersion,
+  ListStateMachineVersions,
+  DeleteStateMachineVersion,
+  CreateStateMachineAlias,
+  DescribeStateMachineAlias,
+  UpdateStateMachineAlias,
+  DeleteStateMachineAlias,
+  ListStateMachineAliases,
 };
 
 export function createOperations(service: ServiceContext): Record<string, OperationHandler> {

@@ -1,11 +1,17 @@
 /**
  * CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
- * ListStateMachines, ValidateStateMachineDefinition.
+ * ListStateMachines, ValidateStateMachineDefinition. Creating and updating may publish a
+ * version (`publish`, versions.ts); deleting a machine deletes its versions and aliases.
  */
 import { randomUUID } from 'node:crypto';
 import type { Diagnostic } from '@stepwise/core';
 import { formatInvalidDefinition, unsupportedFeatures, validateDefinition } from '@stepwise/core';
-import type { StateMachineRecord, StateMachineRevision, StateMachineType } from '../../store/types.js';
+import type {
+  PublishRequest,
+  StateMachineRecord,
+  StateMachineRevision,
+  StateMachineType,
+} from '../../store/types.js';
 import { parseStateMachineArn, stateMachineArn } from '../arn.js';
 import {
   invalidDefinition,
@@ -20,6 +26,15 @@ import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../paginati
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
 import { AWS_OWNED_KEY } from './activities.js';
+import { requestTags } from './tags.js';
+import {
+  MAX_VERSIONS,
+  mainRoute,
+  publishCurrent,
+  publishedOrThrow,
+  requireTarget,
+  versionArnOf,
+} from './versions.js';
 
 const DEFAULT_LOGGING = { level: 'OFF', includeExecutionData: false };
 const DEFAULT_TRACING = { enabled: false };
@@ -55,6 +70,7 @@ export const CreateStateMachine: Operation = async (service, input) => {
   checkDefinition(definition, type);
   const now = service.now();
   const arn = stateMachineArn(service.scope, name);
+  const tags = requestTags(input, arn);
   const revision: StateMachineRevision = {
     stateMachineArn: arn,
     revisionKey: randomUUID(),
@@ -64,16 +80,16 @@ export const CreateStateMachine: Operation = async (service, input) => {
     tracingConfiguration: jsonText(input, 'tracingConfiguration', DEFAULT_TRACING),
     createdAt: now,
   };
-  const outcome = await service.store.createStateMachine({
-    stateMachineArn: arn,
-    name,
-    type,
-    status: 'ACTIVE',
-    creationDate: now,
-    current: revision,
-  });
+  const publish = input.optionalBoolean('publish') === true;
+  const versionDescription = input.optionalString('versionDescription');
+  const outcome = await service.store.createStateMachine(
+    { stateMachineArn: arn, name, type, status: 'ACTIVE', creationDate: now, current: revision },
+    tags,
+    publish ? (versionDescription !== undefined ? { description: versionDescription } : {}) : undefined,
+  );
   if (!outcome.created) {
-    // Idempotent when everything that defines the machine matches; roleArn and tags may differ.
+    // Idempotent when everything that defines the machine matches; roleArn and tags may differ,
+    // and the tags of the first create stay as they are.
     const prior = outcome.existing;
     const same =
       prior.type === type &&
@@ -81,9 +97,21 @@ export const CreateStateMachine: Operation = async (service, input) => {
       prior.current.loggingConfiguration === revision.loggingConfiguration &&
       prior.current.tracingConfiguration === revision.tracingConfiguration;
     if (!same) throw stateMachineAlreadyExists(arn);
-    return { stateMachineArn: prior.stateMachineArn, creationDate: new Date(prior.creationDate) };
+    const answer = { stateMachineArn: prior.stateMachineArn, creationDate: new Date(prior.creationDate) };
+    if (!publish) return answer;
+    // Publishing too: the same only if the current revision was published with this description.
+    // It is then the newest version, as versions are only ever published from the current one.
+    const [newest] = (await service.store.listStateMachineVersions(arn, { limit: 1 })).items;
+    if (newest?.revisionKey !== prior.current.revisionKey || newest.description !== versionDescription) {
+      throw stateMachineAlreadyExists(arn);
+    }
+    return { ...answer, stateMachineVersionArn: versionArnOf(arn, newest.version) };
   }
-  return { stateMachineArn: arn, creationDate: new Date(now) };
+  return {
+    stateMachineArn: arn,
+    creationDate: new Date(now),
+    ...(publish ? { stateMachineVersionArn: versionArnOf(arn, 1) } : {}),
+  };
 };
 
 export function describeRevision(revision: StateMachineRevision): Record<string, unknown> {
@@ -95,17 +123,38 @@ export function describeRevision(revision: StateMachineRevision): Record<string,
   };
 }
 
+/**
+ * Describes a machine, or one of its versions (`…:<n>`, with the version's definition, revisionId
+ * and description), or the version an alias (`…:<name>`) sends most of its traffic to.
+ */
 export const DescribeStateMachine: Operation = async (service, input) => {
-  const sm = await existing(service, input.string('stateMachineArn'));
+  const {
+    stateMachine: sm,
+    version,
+    stateMachineVersionArn,
+  } = await requireTarget(service, input.string('stateMachineArn'), mainRoute);
+  if (version === undefined || stateMachineVersionArn === undefined) {
+    return {
+      stateMachineArn: sm.stateMachineArn,
+      name: sm.name,
+      status: sm.status,
+      type: sm.type,
+      creationDate: new Date(sm.creationDate),
+      ...describeRevision(sm.current),
+      encryptionConfiguration: AWS_OWNED_KEY,
+      ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
+    };
+  }
   return {
-    stateMachineArn: sm.stateMachineArn,
+    stateMachineArn: stateMachineVersionArn,
     name: sm.name,
     status: sm.status,
     type: sm.type,
-    creationDate: new Date(sm.creationDate),
+    creationDate: new Date(version.creationDate),
     ...describeRevision(sm.current),
     encryptionConfiguration: AWS_OWNED_KEY,
-    ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
+    ...(version.revisionId !== undefined ? { revisionId: version.revisionId } : {}),
+    ...(version.description !== undefined ? { description: version.description } : {}),
   };
 };
 
@@ -121,6 +170,8 @@ export const UpdateStateMachine: Operation = async (service, input) => {
   }
   const definition = input.optionalString('definition') ?? sm.current.definition;
   if (input.has('definition')) checkDefinition(definition, sm.type);
+  const publish = input.optionalBoolean('publish') === true;
+  const versionDescription = input.optionalString('versionDescription');
   const now = service.now();
   const revision: StateMachineRevision = {
     stateMachineArn: sm.stateMachineArn,
@@ -135,14 +186,51 @@ export const UpdateStateMachine: Operation = async (service, input) => {
       : sm.current.tracingConfiguration,
     createdAt: now,
   };
+  const unchanged =
+    revision.definition === sm.current.definition &&
+    revision.roleArn === sm.current.roleArn &&
+    revision.loggingConfiguration === sm.current.loggingConfiguration &&
+    revision.tracingConfiguration === sm.current.tracingConfiguration;
+  if (unchanged) {
+    // AWS makes no new revision for an update that changes nothing; `publish` publishes the
+    // current one (idempotently, as PublishStateMachineVersion does).
+    const version = publish
+      ? await publishCurrent(service, sm, { description: versionDescription })
+      : undefined;
+    return {
+      updateDate: new Date(now),
+      ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
+      ...(version !== undefined
+        ? { stateMachineVersionArn: versionArnOf(sm.stateMachineArn, version.version) }
+        : {}),
+    };
+  }
   const revisionId = randomUUID();
-  if (
+  let stateMachineVersionArn: string | undefined;
+  if (publish) {
+    // The new revision and its version in one write: a refused publish changes nothing.
+    const request: PublishRequest = {
+      revisionKey: revision.revisionKey,
+      update: { revision, updateDate: now, revisionId },
+      revisionId,
+      creationDate: now,
+      maxVersions: MAX_VERSIONS,
+    };
+    if (versionDescription !== undefined) request.description = versionDescription;
+    const outcome = await service.store.publishStateMachineVersion(sm.stateMachineArn, request);
+    const version = publishedOrThrow(outcome, sm.stateMachineArn);
+    stateMachineVersionArn = versionArnOf(sm.stateMachineArn, version.version);
+  } else if (
     !(await service.store.updateStateMachine(sm.stateMachineArn, revision, { updateDate: now, revisionId }))
   ) {
     throw stateMachineDoesNotExist(sm.stateMachineArn);
   }
   service.runtime.stateMachineChanged(sm.stateMachineArn);
-  return { updateDate: new Date(now), revisionId };
+  return {
+    updateDate: new Date(now),
+    revisionId,
+    ...(stateMachineVersionArn !== undefined ? { stateMachineVersionArn } : {}),
+  };
 };
 
 export const DeleteStateMachine: Operation = async (service, input) => {
