@@ -67,6 +67,8 @@ export class Harness {
   readonly definition: StateMachineDefinition;
   readonly execution: ExecutionRow;
   readonly threads = new Map<string, ThreadRecord>();
+  /** The redrive snapshot the last unsuccessful close left (what a store keeps for RedriveExecution). */
+  redriveThreads: ThreadRecord[] = [];
   readonly events: HistoryEvent[] = [];
   readonly tasks = new Map<string, ActivityTaskRecord>();
   readonly timers = new Map<string, TimerRecord>();
@@ -111,7 +113,12 @@ export class Harness {
 
   /** Sends one event through the engine and applies the answer when it is accepted. */
   deliver(event: EngineEvent): TransitionResult {
-    const threads = this.execution.status === 'RUNNING' ? [...this.threads.values()] : [];
+    const threads =
+      event.type === 'RedriveExecution'
+        ? this.redriveThreads
+        : this.execution.status === 'RUNNING'
+          ? [...this.threads.values()]
+          : [];
     const args = [this.definition, this.snapshot(), structuredClone(threads), event, this.env()] as const;
     const result = this.limits === undefined ? transition(...args) : transition(...args, this.limits);
     this.results.push(result);
@@ -133,7 +140,18 @@ export class Harness {
       this.events.push(event);
     });
     assert.equal(result.execution.nextEventId, this.execution.nextEventId + result.events.length);
-    Object.assign(this.execution, result.execution);
+    const { redriven, ...patch } = result.execution;
+    if (redriven !== undefined) {
+      // As a store applies a redrive: the outcome of the previous attempt goes first.
+      delete this.execution.output;
+      delete this.execution.error;
+      delete this.execution.cause;
+      delete this.execution.stopDate;
+      this.execution.redriveCount = redriven.redriveCount;
+      this.execution.redriveDate = redriven.redriveDate;
+    }
+    Object.assign(this.execution, patch);
+    if (result.redriveThreads !== undefined) this.redriveThreads = result.redriveThreads;
     for (const thread of result.threadsPut) this.threads.set(thread.id, thread);
     for (const id of result.threadsDeleted) this.threads.delete(id);
     for (const effect of result.effects) {
@@ -162,6 +180,7 @@ export class Harness {
         case 'stopChildExecution':
           this.childrenStopped.push(effect.executionArn);
           break;
+
         default: {
           const never: never = effect;
           throw new Error(`unknown effect ${JSON.stringify(never)}`);
@@ -214,6 +233,10 @@ export class Harness {
 
   stop(error: string | null = null, cause: string | null = null): TransitionResult {
     return this.deliver({ type: 'StopExecution', error, cause });
+  }
+
+  redrive(): TransitionResult {
+    return this.deliver({ type: 'RedriveExecution' });
   }
 
   /** Moves the clock to `ms`, firing every timer due by then in due order, each at its due time. */

@@ -146,6 +146,8 @@ void describe('PostgreSQL store: several nodes on one database', { skip }, () =>
       failed: 0,
       timedOut: 0,
       aborted: 0,
+      redriveCount: 0,
+      pendingRedrive: 0,
       version: 0,
     };
     const created = await Promise.allSettled(stores.map((store) => store.createMapRun(run, ['{}'])));
@@ -316,6 +318,8 @@ void describe('PostgreSQL store: several nodes on one database', { skip }, () =>
         failed: 0,
         timedOut: 0,
         aborted: 0,
+        redriveCount: 0,
+        pendingRedrive: 0,
         version: 0,
       },
       ['{}', '{}'],

@@ -18,6 +18,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import type {
   ActivityRecord,
   ExecutionCursor,
+  ExecutionFilter,
   ExecutionRecord,
   MapRunRecord,
   StateMachineAliasRecord,
@@ -103,6 +104,8 @@ function mapRunRecord(parent: ExecutionRecord, label: string, startDate: number,
     failed: 0,
     timedOut: 0,
     aborted: 0,
+    redriveCount: 0,
+    pendingRedrive: 0,
     version: 0,
   };
 }
@@ -817,6 +820,201 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
           {
             items: [],
           },
+        );
+      }));
+
+    void it('keeps a redrive snapshot of a closed execution, apart from its threads', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const execution = executionRecord(m, 'e', 1000);
+        await startExecution(store, execution);
+        const arn = execution.executionArn;
+        const failedChild: ThreadRecord = { ...threadRecord('root/1', 'T', 4), failed: true, phase: 'done' };
+        const snapshotThreads = [threadRecord('root', 'P', 3), failedChild];
+        // The execution fails: its threads go, its snapshot is written.
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 1, 6),
+            execution: { status: 'FAILED', nextEventId: 6, error: 'E', cause: 'c', stopDate: 5000 },
+            threadsDeleted: ['root'],
+            redriveThreads: [failedChild, snapshotThreads[0] as ThreadRecord],
+          }),
+          true,
+        );
+        const failed = await store.getExecution(arn);
+        assert.equal(failed?.redrivable, true);
+        assert.deepEqual(await store.loadThreads(arn), []);
+        assert.deepEqual(await store.loadRedriveThreads(arn), snapshotThreads, 'by id');
+        assert.deepEqual(await store.loadRedriveThreads(`${arn}-missing`), []);
+
+        // A commit without a snapshot leaves it alone.
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 6),
+            execution: { status: 'FAILED', nextEventId: 6 },
+          }),
+          true,
+        );
+        assert.equal((await store.getExecution(arn))?.redrivable, true);
+        assert.equal((await store.loadRedriveThreads(arn)).length, 2);
+
+        // The redrive: the outcome goes, the redrive is counted, the snapshot is taken up.
+        const tokens = [{ token: 'tok-1', redriveDate: 9000 }];
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 3, 8),
+            execution: {
+              status: 'RUNNING',
+              nextEventId: 8,
+              redriven: { redriveCount: 1, redriveDate: 9000 },
+            },
+            events: [event(6, 'ExecutionRedriven'), event(7, 'TaskStateEntered')],
+            threadsPut: snapshotThreads,
+            redriveThreads: [],
+            redriveTokens: tokens,
+          }),
+          true,
+        );
+        const redriven: ExecutionRecord = {
+          ...execution,
+          nextEventId: 8,
+          version: 4,
+          redriveCount: 1,
+          redriveDate: 9000,
+          redriveTokens: tokens,
+        };
+        assert.deepEqual(await store.getExecution(arn), redriven);
+        assert.deepEqual(await store.loadRedriveThreads(arn), []);
+        assert.deepEqual(await store.loadThreads(arn), snapshotThreads);
+
+        // A redrive that fails again in the same commit writes the new outcome and a new snapshot.
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 4, 9),
+            execution: {
+              status: 'FAILED',
+              nextEventId: 9,
+              error: 'E2',
+              cause: null,
+              stopDate: 9500,
+              redriven: { redriveCount: 2, redriveDate: 9500 },
+            },
+            events: [event(8, 'ExecutionFailed')],
+            threadsDeleted: ['root', 'root/1'],
+            redriveThreads: [snapshotThreads[0] as ThreadRecord],
+            redriveTokens: [{ token: 'tok-2', redriveDate: 9500 }, ...tokens],
+          }),
+          true,
+        );
+        assert.deepEqual(await store.getExecution(arn), {
+          ...redriven,
+          status: 'FAILED',
+          nextEventId: 9,
+          version: 5,
+          error: 'E2',
+          cause: null,
+          stopDate: 9500,
+          redriveCount: 2,
+          redriveDate: 9500,
+          redriveTokens: [{ token: 'tok-2', redriveDate: 9500 }, ...tokens],
+          redrivable: true,
+        });
+        assert.deepEqual(await store.loadRedriveThreads(arn), [snapshotThreads[0]]);
+
+        // An execution that fails in its first transition has its snapshot from the start.
+        const quick = executionRecord(m, 'quick', 2000);
+        await store.createExecution(quick, {
+          ...firstCommit(quick),
+          execution: { status: 'FAILED', nextEventId: 2, error: 'F', stopDate: 2000 },
+          threadsPut: [],
+          redriveThreads: [threadRecord('root', 'Fail', 1)],
+        });
+        assert.equal((await store.getExecution(quick.executionArn))?.redrivable, true);
+        assert.deepEqual(await store.loadRedriveThreads(quick.executionArn), [
+          threadRecord('root', 'Fail', 1),
+        ]);
+      }));
+
+    void it('lists executions by redrive filter (REDRIVEN / NOT_REDRIVEN), with status, in pages', () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        for (const [name, start] of [
+          ['a', 100],
+          ['b', 200],
+          ['c', 300],
+          ['d', 400],
+        ] as const) {
+          await startExecution(store, executionRecord(m, name, start));
+        }
+        for (const name of ['b', 'd']) {
+          const arn = executionRecord(m, name, 0).executionArn;
+          assert.equal(
+            await store.commitTransition({
+              ...emptyCommit(arn, 1, 3),
+              execution: {
+                status: 'RUNNING',
+                nextEventId: 3,
+                redriven: { redriveCount: 1, redriveDate: 500 },
+              },
+              events: [event(2, 'ExecutionRedriven')],
+            }),
+            true,
+          );
+        }
+        const names = async (
+          filter: Omit<ExecutionFilter, 'stateMachineArn'>,
+          limit = 10,
+        ): Promise<string[]> => {
+          const out: string[] = [];
+          let after: ExecutionCursor | undefined;
+          for (;;) {
+            const page = await store.listExecutions(
+              { stateMachineArn: m.stateMachineArn, ...filter },
+              after === undefined ? { limit } : { limit, after },
+            );
+            out.push(...page.items.map((e) => e.name));
+            if (page.next === undefined) return out;
+            after = page.next;
+          }
+        };
+        assert.deepEqual(await names({ redriven: true }), ['d', 'b']);
+        assert.deepEqual(await names({ redriven: true }, 1), ['d', 'b']);
+        assert.deepEqual(await names({ redriven: false }, 1), ['c', 'a']);
+        assert.deepEqual(await names({ redriven: true, status: 'RUNNING' }), ['d', 'b']);
+        assert.deepEqual(await names({ redriven: true, status: 'FAILED' }), []);
+        const item = (
+          await store.listExecutions({ stateMachineArn: m.stateMachineArn, redriven: true }, { limit: 1 })
+        ).items[0];
+        assert.equal(item?.redriveCount, 1);
+        assert.equal(item?.redriveDate, 500);
+      }));
+
+    void it("keeps a Map Run's redrive counters and lists its children PENDING_REDRIVE", () =>
+      withStore(async (store) => {
+        const m = machineRecord('m', 1);
+        const parent = executionRecord(m, 'parent', 1000);
+        await startExecution(store, parent);
+        const run = mapRunRecord(parent, 'Map', 2000);
+        await store.createMapRun(run, ['1', '2', '3']);
+        for (const index of [0, 1]) await startExecution(store, childRecord(run, index, 3000 + index));
+        const child = childRecord(run, 1, 0).executionArn;
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(child, 1, 2),
+            execution: { status: 'PENDING_REDRIVE', nextEventId: 2 },
+          }),
+          true,
+        );
+        const redriven = { ...run, redriveCount: 1, redriveDate: 5000, pendingRedrive: 1 };
+        assert.equal(await store.updateMapRun(redriven, 0), true);
+        assert.deepEqual(await store.getMapRun(run.mapRunArn), { ...redriven, version: 1 });
+        const pending = await store.listExecutions(
+          { mapRunArn: run.mapRunArn, status: 'PENDING_REDRIVE' },
+          { limit: 10 },
+        );
+        assert.deepEqual(
+          pending.items.map((e) => e.executionArn),
+          [child],
         );
       }));
 
@@ -1979,7 +2177,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 8);
+        assert.equal(sqliteMigrations.length, 9);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()
@@ -1996,6 +2194,8 @@ void describe('sqlite store durability', () => {
           'state_machine_aliases',
           'executions_by_version',
           'executions_by_alias',
+          'redrive_threads',
+          'executions_by_machine_redriven',
         ]) {
           assert.ok(names.includes(name), `${name} exists`);
         }

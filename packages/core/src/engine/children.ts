@@ -6,10 +6,10 @@
  * with its output until its siblings end.
  */
 import type { Json } from '../json.js';
-import type { MapState, ParallelState } from '../asl/definition.js';
+import type { MapState, ParallelState, State } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesErrorName } from '../asl/errors.js';
-import type { ChildrenWait, ThreadRecord } from './types.js';
+import type { ChildrenWait, MapRunWait, ThreadRecord } from './types.js';
 import type { ChildStarts, Step } from './step.js';
 import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
@@ -64,8 +64,9 @@ export function launchChild(step: Step, parentId: string): void {
   const parent = step.thread(parentId);
   const wait = waitOf(parent);
   if (parent === undefined || wait === undefined) return;
-  if (wait.launched >= wait.total) return;
   if (wait.maxConcurrency > 0 && wait.active >= wait.maxConcurrency) return;
+  if (wait.relaunchFrom !== undefined && relaunchChild(step, parent, wait)) return;
+  if (wait.launched >= wait.total) return;
   const state = containerOf(step, parent);
   const index = wait.launched;
   const child = step.pendingChild(parentId, index);
@@ -100,6 +101,120 @@ export function launchChild(step: Step, parentId: string): void {
     input: child.input,
     previousEventId,
   });
+}
+
+/**
+ * After a redrive, starts the next child that runs again (`ChildrenWait.relaunchFrom`), where
+ * it stopped; false when none is left. The cursor only moves forward, so finding them all costs
+ * one pass over the launched children.
+ */
+function relaunchChild(step: Step, parent: ThreadRecord, wait: ChildrenWait): boolean {
+  for (let index = wait.relaunchFrom ?? wait.launched; index < wait.launched; index++) {
+    if (step.peekThread(childId(parent.id, index))?.phase !== 'pending') continue;
+    const child = step.thread(childId(parent.id, index));
+    if (child === undefined) continue;
+    wait.relaunchFrom = index + 1;
+    wait.active++;
+    let previousEventId = wait.chainEventId;
+    if (containerOf(step, parent).Type === 'Map') {
+      previousEventId = step.emit('MapIterationStarted', wait.chainEventId, {
+        index,
+        name: parent.stateName,
+      });
+    }
+    step.putThread(parent);
+    delete child.phase;
+    step.putThread(child);
+    step.work.push({ kind: 'launch', parentId: parent.id });
+    resumeThread(step, child, previousEventId);
+    return true;
+  }
+  delete wait.relaunchFrom;
+  step.putThread(parent);
+  return false;
+}
+
+/**
+ * A redrive resumes a thread: a Parallel or Map whose children were stopped runs the ones that
+ * did not succeed again; a Distributed Map redrives its Map Run; any other thread enters the
+ * state it stopped in again, with the same input (its retries counted from zero).
+ */
+export function resumeThread(step: Step, thread: ThreadRecord, previousEventId: number): void {
+  const wait = thread.wait;
+  if (wait?.kind === 'children') {
+    resumeChildren(step, thread, wait, previousEventId);
+    return;
+  }
+  if (wait?.kind === 'mapRun') {
+    redriveMapRun(step, thread, wait, previousEventId);
+    return;
+  }
+  thread.wait = null;
+  step.putThread(thread);
+  step.work.push({
+    kind: 'run',
+    threadId: thread.id,
+    stateName: thread.stateName,
+    input: thread.input,
+    previousEventId,
+  });
+}
+
+/** The children that succeeded keep their results; the others are pending again, to relaunch. */
+function resumeChildren(step: Step, parent: ThreadRecord, wait: ChildrenWait, previousEventId: number): void {
+  const state = containerOf(step, parent);
+  let succeeded = 0;
+  for (let index = 0; index < wait.launched; index++) {
+    const child = step.thread(childId(parent.id, index));
+    if (child === undefined) throw new Error(`missing child ${index} of ${parent.id}`);
+    if (child.phase === 'done' && child.failed !== true) {
+      succeeded++;
+      continue;
+    }
+    child.phase = 'pending';
+    child.wait = child.wait?.kind === 'children' || child.wait?.kind === 'mapRun' ? child.wait : null;
+    delete child.output;
+    delete child.failed;
+    step.putThread(child);
+  }
+  parent.wait = {
+    ...wait,
+    active: 0,
+    succeeded,
+    failed: 0,
+    chainEventId: previousEventId,
+    closeEventId: previousEventId,
+    relaunchFrom: 0,
+  };
+  parent.retryCounts = (state.Retry ?? []).map(() => 0);
+  step.putThread(parent);
+  if (succeeded === wait.total) complete(step, parent.id);
+  else step.work.push({ kind: 'launch', parentId: parent.id });
+}
+
+/**
+ * A Distributed Map whose run failed or was aborted: the run goes again, for its unsuccessful
+ * items (the runtime redrives it when the `mapRunRedrive` timer fires). Its start timer is armed
+ * again too: starting is idempotent, and a run that never started (the parent ended before its
+ * start timer fired) starts now, as AWS's redrive does.
+ */
+function redriveMapRun(step: Step, thread: ThreadRecord, wait: MapRunWait, previousEventId: number): void {
+  const redriveCount = (wait.redriveCount ?? 0) + 1;
+  thread.lastEventId = step.emit('MapRunRedriven', previousEventId, {
+    mapRunArn: wait.mapRunArn,
+    redriveCount,
+  });
+  thread.wait = { ...wait, redriveCount };
+  thread.retryCounts = retryCountsOf(step.stateOf(thread));
+  step.putThread(thread);
+  step.armTimer(thread.id, 'mapRunStart', step.env.now, `${wait.mapRunArn}#start`);
+  step.armTimer(thread.id, 'mapRunRedrive', step.env.now, `${wait.mapRunArn}#redrive`);
+}
+
+function retryCountsOf(state: State): number[] {
+  return state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map'
+    ? (state.Retry ?? []).map(() => 0)
+    : [];
 }
 
 /** A Map iteration that blocked: the next iteration's start follows its last event. */
@@ -194,7 +309,7 @@ export function childFailed(step: Step, parentId: string, index: number, failure
         cause: 'The specified tolerated failure threshold was exceeded',
       }
     : failure;
-  step.abortDescendants(parent.id);
+  step.abortDescendants(parent.id, { enteredEventId: parent.enteredEventId, wait: { ...wait } });
   parent.wait = null;
   parent.lastEventId = child.lastEventId;
   step.putThread(parent);
@@ -206,7 +321,7 @@ export function childFailed(step: Step, parentId: string, index: number, failure
 }
 
 /** Every child ended: gather outputs in order, close the state, continue the parent. */
-function complete(step: Step, parentId: string): void {
+export function complete(step: Step, parentId: string): void {
   const parent = step.thread(parentId);
   const wait = waitOf(parent);
   if (parent === undefined || wait === undefined) return;

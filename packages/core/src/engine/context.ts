@@ -42,6 +42,7 @@ export function buildContext(execution: ExecutionSnapshot, view: StateView): Jso
     StartTime: isoMillis(execution.startDate),
   };
   if (execution.type !== 'EXPRESS') executionInfo['RedriveCount'] = execution.redriveCount;
+  if (execution.redriveDate !== undefined) executionInfo['RedriveTime'] = isoMillis(execution.redriveDate);
   const context: JsonObject = {
     Execution: executionInfo,
     State: state,

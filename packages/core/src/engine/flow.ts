@@ -134,7 +134,7 @@ export function failThread(step: Step, thread: ThreadRecord, failure: Failure): 
     failExecution(step, thread.lastEventId, failure);
     return;
   }
-  step.putDone({ ...thread, wait: null, phase: 'done' });
+  step.putDone({ ...thread, wait: null, phase: 'done', failed: true });
   step.work.push({
     kind: 'childFailed',
     parentId: thread.parentId,

@@ -8,12 +8,14 @@ import { toJsonText } from '../json.js';
 import type { State, StateMachineDefinition } from '../asl/definition.js';
 import { evaluateIntrinsic } from '../asl/intrinsics.js';
 import type {
+  ChildrenWait,
   Effect,
   EngineEnvironment,
   ExecutionPatch,
   ExecutionSnapshot,
   ExecutionStatus,
   HistoryEvent,
+  MapRunWait,
   ThreadRecord,
   ThreadWait,
   TimerKind,
@@ -76,6 +78,17 @@ interface ChildBook {
   done: (ThreadRecord | undefined)[];
 }
 
+/**
+ * The children of a Parallel or Map state that failed in this transition, as they were when it
+ * ended them (see `abortDescendants`): if the execution then fails, a redrive resumes them.
+ */
+interface Fallen {
+  /** The visit of the parent state they belong to. */
+  enteredEventId: number;
+  wait: ChildrenWait;
+  records: ThreadRecord[];
+}
+
 export class Step {
   /**
    * The events written so far, by column (ids follow from the first one, and every event of a
@@ -97,6 +110,13 @@ export class Step {
   private readonly stored: ReadonlySet<string>;
   /** By parent id (see `startChildren`). */
   private books: Map<string, ChildBook> | undefined;
+  /** By parent id: children of failed Parallel and Map states (see `abortDescendants`). */
+  private fallen: Map<string, Fallen> | undefined;
+  /** By thread id: the Map Runs of Distributed Maps that failed in this transition. */
+  private failedRuns: Map<string, { enteredEventId: number; wait: MapRunWait }> | undefined;
+  /** The redrive snapshot to write (see `TransitionResult.redriveThreads`); undefined: unchanged. */
+  private redriveThreads: ThreadRecord[] | undefined;
+  private redriven: ExecutionPatch['redriven'];
   private nextEventId: number;
   private status: ExecutionStatus;
   private finish: Pick<ExecutionPatch, 'output' | 'error' | 'cause' | 'stopDate'> = {};
@@ -228,18 +248,37 @@ export class Step {
 
   /**
    * Ends everything below a thread: its branches or iterations, their tasks and timers. Child
-   * ids extend their parent's (`root/3/1`), so descendants are found by prefix.
+   * ids extend their parent's (`root/3/1`), so descendants are found by prefix. `failed`: the
+   * parent state fails because of one of them; their records are kept aside as they are, so
+   * that if the execution fails too a redrive can resume the ones that did not succeed.
    */
-  abortDescendants(parentId: string): void {
+  abortDescendants(parentId: string, failed?: { enteredEventId: number; wait: ChildrenWait }): void {
     const prefix = `${parentId}/`;
+    const kept: ThreadRecord[] | undefined =
+      failed !== undefined && this.execution.type !== 'EXPRESS' ? [] : undefined;
+    if (kept !== undefined) {
+      for (const [id, book] of this.books ?? []) {
+        if (id === parentId || id.startsWith(prefix)) kept.push(...this.bookRecords(id, book));
+      }
+    }
     for (const thread of [...this.threads.values()]) {
       if (!thread.id.startsWith(prefix)) continue;
+      kept?.push(thread);
       this.releaseWait(thread.wait);
       this.deleteThread(thread.id);
     }
     for (const id of [...(this.books?.keys() ?? [])]) {
       if (id === parentId || id.startsWith(prefix)) this.books?.delete(id);
     }
+    if (kept !== undefined && failed !== undefined) {
+      (this.fallen ??= new Map()).set(parentId, { ...failed, records: kept });
+    }
+  }
+
+  /** A Distributed Map's run failed: kept aside like failed children (see `abortDescendants`). */
+  keepFailedRun(thread: Readonly<ThreadRecord>, wait: MapRunWait): void {
+    if (this.execution.type === 'EXPRESS') return;
+    (this.failedRuns ??= new Map()).set(thread.id, { enteredEventId: thread.enteredEventId, wait });
   }
 
   /*
@@ -311,29 +350,36 @@ export class Step {
   private writeChildBooks(): void {
     if (this.books === undefined) return;
     for (const [parentId, book] of this.books) {
-      const wait = this.threads.get(parentId)?.wait;
-      if (wait?.kind !== 'children') continue;
-      for (const record of book.done) if (record !== undefined) this.putThread(record);
-      if (book.starts === undefined) continue;
-      for (let index = wait.launched; index < wait.total; index++) {
-        const child = this.pendingChild(parentId, index);
-        if (child === undefined) continue;
-        this.putThread({
-          id: `${parentId}/${index}`,
-          parentId,
-          index,
-          phase: 'pending',
-          stateName: child.startAt,
-          enteredEventId: 0,
-          lastEventId: 0,
-          enteredTime: this.env.now,
-          input: child.input,
-          retryCounts: [],
-          wait: null,
-        });
-      }
+      for (const record of this.bookRecords(parentId, book)) this.putThread(record);
     }
     this.books = undefined;
+  }
+
+  /** The records a book stands for: its done children, and its pending ones not launched yet. */
+  private bookRecords(parentId: string, book: ChildBook): ThreadRecord[] {
+    const wait = this.threads.get(parentId)?.wait;
+    if (wait?.kind !== 'children') return [];
+    const records: ThreadRecord[] = [];
+    for (const record of book.done) if (record !== undefined) records.push(record);
+    if (book.starts === undefined) return records;
+    for (let index = wait.launched; index < wait.total; index++) {
+      const child = this.pendingChild(parentId, index);
+      if (child === undefined) continue;
+      records.push({
+        id: `${parentId}/${index}`,
+        parentId,
+        index,
+        phase: 'pending',
+        stateName: child.startAt,
+        enteredEventId: 0,
+        lastEventId: 0,
+        enteredTime: this.env.now,
+        input: child.input,
+        retryCounts: [],
+        wait: null,
+      });
+    }
+    return records;
   }
 
   /** Whatever a thread being ended was waiting on goes with it: task, timers, Map Run. */
@@ -447,34 +493,98 @@ export class Step {
     if (timerId !== undefined) this.effects.push({ kind: 'deleteTimer', timerId });
   }
 
-  /** Ends the execution; `details` go to the closing event. */
+  /**
+   * Ends the execution; `details` go to the closing event. A STANDARD execution that ends
+   * unsuccessfully keeps a redrive snapshot of its threads (`redrivable: false` when it cannot be
+   * redriven anyway: it ran out of history).
+   */
   close(
     status: Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>,
     closing: { output?: Json; error?: string | null; cause?: string | null },
+    options: { redrivable?: boolean } = {},
   ): void {
     this.status = status;
     this.finish = { stopDate: this.env.now };
     if (closing.output !== undefined) this.finish.output = this.jsonText(closing.output);
     if (closing.error !== undefined) this.finish.error = closing.error;
     if (closing.cause !== undefined) this.finish.cause = closing.cause;
+    const keep = status !== 'SUCCEEDED' && this.execution.type !== 'EXPRESS' && options.redrivable !== false;
+    // Taken before the threads go: the snapshot is made of them.
+    if (keep) this.redriveThreads = this.snapshotForRedrive();
     // Every thread, task and timer of a closed execution goes: tokens stop being valid at once.
     for (const thread of [...this.threads.values()]) {
       this.releaseWait(thread.wait);
       this.deleteThread(thread.id);
     }
+    this.books = undefined;
     if (this.definition.TimeoutSeconds !== undefined)
       this.deleteTimer(executionTimeoutTimerId(this.execution));
+  }
+
+  /**
+   * What a redrive resumes: every thread as it is, and the children that Parallel and Map states
+   * on the failure's path ended (`abortDescendants`) for the visit their parent is still in.
+   * What a thread waited on externally (a task, a timer) is dropped: a redrive enters that
+   * state again. A Parallel or Map keeps its children's counters; a Distributed Map its run.
+   */
+  private snapshotForRedrive(): ThreadRecord[] {
+    const records = new Map<string, ThreadRecord>();
+    for (const thread of this.threads.values()) records.set(thread.id, thread);
+    for (const [parentId, book] of this.books ?? []) {
+      for (const record of this.bookRecords(parentId, book)) records.set(record.id, record);
+    }
+    // Nested Parallel and Map states keep their children in the group of the state around them.
+    const groups = new Map(this.fallen ?? []);
+    for (let added = true; added;) {
+      added = false;
+      for (const [parentId, group] of groups) {
+        const parent = records.get(parentId);
+        if (parent === undefined) continue;
+        groups.delete(parentId);
+        // The parent has moved on (Catch) or started over (Retry): these children are past.
+        if (parent.enteredEventId !== group.enteredEventId || parent.wait?.kind === 'children') continue;
+        records.set(parentId, { ...parent, wait: group.wait });
+        for (const record of group.records) if (!records.has(record.id)) records.set(record.id, record);
+        added = true;
+      }
+    }
+    for (const [id, run] of this.failedRuns ?? []) {
+      const thread = records.get(id);
+      if (thread !== undefined && thread.enteredEventId === run.enteredEventId && thread.wait === null) {
+        records.set(id, { ...thread, wait: run.wait });
+      }
+    }
+    const snapshot: ThreadRecord[] = [];
+    for (const record of records.values()) {
+      const kind = record.wait?.kind;
+      snapshot.push(
+        kind === 'children' || kind === 'mapRun' || kind === undefined ? record : { ...record, wait: null },
+      );
+    }
+    return snapshot;
+  }
+
+  /**
+   * RedriveExecution: the execution runs again. The row's outcome is cleared, the redrive is
+   * counted, and the snapshot is taken up (the caller puts its records back as threads).
+   */
+  reopen(redriveCount: number): void {
+    this.status = 'RUNNING';
+    this.finish = {};
+    this.redriven = { redriveCount, redriveDate: this.env.now };
+    this.redriveThreads = [];
   }
 
   result(): TransitionResult {
     this.writeChildBooks();
     const execution: ExecutionPatch = { status: this.status, nextEventId: this.nextEventId, ...this.finish };
+    if (this.redriven !== undefined) execution.redriven = this.redriven;
     const threadsPut: ThreadRecord[] = [];
     for (const id of this.changed) {
       const thread = this.threads.get(id);
       if (thread !== undefined) threadsPut.push(thread);
     }
-    return {
+    const result: Extract<TransitionResult, { ok: true }> = {
       ok: true,
       execution,
       threadsPut,
@@ -482,6 +592,8 @@ export class Step {
       events: this.historyEvents(),
       effects: this.effects,
     };
+    if (this.redriveThreads !== undefined) result.redriveThreads = this.redriveThreads;
+    return result;
   }
 }
 

@@ -19,7 +19,8 @@ import type {
 import type { EngineLimits } from './step.js';
 import { DEFAULT_LIMITS, HistoryLimitReached, Step, executionTimeoutTimerId } from './step.js';
 import { errorDetails, guarded } from './flow.js';
-import { advance, rerunWork } from './dispatch.js';
+import { advance, drain, rerunWork } from './dispatch.js';
+import { resumeThread } from './children.js';
 import { NOT_TRUNCATED } from './history.js';
 import { decodeTaskToken } from './tokens.js';
 import {
@@ -45,6 +46,9 @@ import { onMapRunEnded } from './states/map.js';
 
 export const ROOT_THREAD = 'root';
 
+/** The outcomes RedriveExecution can take an execution back from. */
+const REDRIVABLE: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
+
 export function transition(
   definition: StateMachineDefinition,
   execution: ExecutionSnapshot,
@@ -53,7 +57,16 @@ export function transition(
   env: EngineEnvironment,
   limits: EngineLimits = DEFAULT_LIMITS,
 ): TransitionResult {
-  const step = new Step(definition, execution, threads, env, limits);
+  let snapshot = execution;
+  if (event.type === 'RedriveExecution') {
+    // The snapshot always holds the root: without it there is nothing to resume.
+    if (!REDRIVABLE.has(execution.status) || !threads.some((thread) => thread.id === ROOT_THREAD)) {
+      return { ok: false, rejection: 'ExecutionNotRedrivable' };
+    }
+    // The context object of states run from now on shows this redrive.
+    snapshot = { ...execution, redriveCount: execution.redriveCount + 1, redriveDate: env.now };
+  }
+  const step = new Step(definition, snapshot, threads, env, limits);
   try {
     const rejected = apply(step, event);
     if (rejected !== undefined) return rejected;
@@ -64,7 +77,7 @@ export function transition(
       cause: `The execution reached the maximum number of history events (${limits.maxHistoryEvents}).`,
     };
     step.emitUnchecked('ExecutionFailed', 0, failure);
-    step.close('FAILED', failure);
+    step.close('FAILED', failure, { redrivable: false });
   }
   return step.result();
 }
@@ -73,6 +86,9 @@ function apply(step: Step, event: EngineEvent): TransitionResult | undefined {
   switch (event.type) {
     case 'StartExecution':
       start(step);
+      return undefined;
+    case 'RedriveExecution':
+      redrive(step);
       return undefined;
     case 'StopExecution':
       if (!step.running) return { ok: false, rejection: 'ExecutionNotRunning' };
@@ -241,6 +257,36 @@ function start(step: Step): void {
   advance(step, root, { stateName: definition.StartAt, input: execution.input, previousEventId: 0 });
 }
 
+/**
+ * The execution runs again from where it stopped (AWS: "continues the failed execution from the
+ * unsuccessful step and uses the same input"): ExecutionRedriven, then every thread the snapshot
+ * holds resumes (`resumeThread`). The execution timeout counts from now.
+ */
+function redrive(step: Step): void {
+  const { execution, definition } = step;
+  step.reopen(execution.redriveCount);
+  const redriven = step.emit('ExecutionRedriven', execution.nextEventId - 1, {
+    redriveCount: execution.redriveCount,
+  });
+  if (definition.TimeoutSeconds !== undefined) {
+    step.armTimer(
+      ROOT_THREAD,
+      'executionTimeout',
+      step.env.now + definition.TimeoutSeconds * 1000,
+      executionTimeoutTimerId(execution),
+    );
+  }
+  // The snapshot's records become the execution's threads again.
+  for (const id of [...step.allThreads()].map((thread) => thread.id)) {
+    const thread = step.thread(id);
+    if (thread !== undefined) step.putThread(thread);
+  }
+  const root = step.thread(ROOT_THREAD);
+  if (root === undefined) throw new Error('a redrive snapshot without its root');
+  resumeThread(step, root, redriven);
+  drain(step);
+}
+
 /** The thread waiting on this token, if the token is still live. */
 function waitingOn(
   step: Step,
@@ -284,6 +330,9 @@ function fireTimer(step: Step, timer: TimerRecord): void {
       return;
     case 'retry':
       if (wait.kind === 'retry' && wait.timerId === timer.id) rerunWork(step, thread, state);
+      return;
+    case 'mapRunRedrive':
+      // The runtime redrove the Map Run before delivering this: only the timer goes.
       return;
     case 'taskTimeout':
     case 'heartbeatTimeout': {

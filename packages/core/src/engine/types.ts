@@ -21,6 +21,8 @@ export interface ExecutionSnapshot {
   /** The id the next history event gets (ids start at 1). */
   nextEventId: number;
   redriveCount: number;
+  /** When the execution was last redriven (epoch ms): `$$.Execution.RedriveTime`. */
+  redriveDate?: number;
   /** Express executions show no RedriveCount in the context object. Absent: STANDARD. */
   type?: 'STANDARD' | 'EXPRESS';
   /** Started through a version ARN, or through an alias that picked this version. */
@@ -42,6 +44,11 @@ export interface ExecutionPatch {
   error?: string | null;
   cause?: string | null;
   stopDate?: number;
+  /**
+   * A redrive reopened the execution: its output, error, cause and stop date are cleared before
+   * the values above apply (a redrive that fails again at once closes it in the same patch).
+   */
+  redriven?: { redriveCount: number; redriveDate: number };
 }
 
 /**
@@ -74,6 +81,8 @@ export interface ThreadRecord {
   phase?: 'pending' | 'done';
   /** A finished branch's or iteration's output. */
   output?: Json;
+  /** A `done` branch or iteration that failed (its output, if any, is its error output). */
+  failed?: true;
   /** The `previousEventId` of the current …StateEntered: AWS chains EvaluationFailed to it. */
   enteredPreviousEventId?: number;
   /** Workflow variables assigned in this thread's own scope. */
@@ -92,6 +101,8 @@ export type ThreadWait = ActivityWait | IntegrationWait | TimerWait | ChildrenWa
 export interface MapRunWait {
   kind: 'mapRun';
   mapRunArn: string;
+  /** Redrives of the Map Run so far (MapRunRedriven counts them). */
+  redriveCount?: number;
   /**
    * Kept until the Map Run ends. The run is started through a timer committed with the
    * transition that entered the Map (a durable outbox): after a crash the timer fires again and
@@ -137,6 +148,11 @@ export interface ChildrenWait {
   chainEventId: number;
   /** The predecessor of …StateSucceeded: the latest MapIterationSucceeded or branch end. */
   closeEventId: number;
+  /**
+   * After a redrive: children below `launched` that are `pending` run again (they failed or
+   * were aborted), before any child not launched yet; the first index not looked at yet.
+   */
+  relaunchFrom?: number;
 }
 
 /** An activity task scheduled (and perhaps started) for this thread. */
@@ -225,7 +241,18 @@ export interface TimerWait {
 }
 
 export type TimerKind =
-  'wait' | 'retry' | 'taskTimeout' | 'heartbeatTimeout' | 'executionTimeout' | 'mapRunStart' | 'integration';
+  | 'wait'
+  | 'retry'
+  | 'taskTimeout'
+  | 'heartbeatTimeout'
+  | 'executionTimeout'
+  | 'mapRunStart'
+  /**
+   * A redrive of a Distributed Map's parent: the runtime redrives the Map Run (`<run ARN>#redrive`)
+   * before it delivers the timer, so a crash in between only makes it fire (and redrive) again.
+   */
+  | 'mapRunRedrive'
+  | 'integration';
 
 export interface TimerRecord {
   id: string;
@@ -270,6 +297,8 @@ export type EngineEvent =
   | { type: 'TaskHeartbeat'; token: string }
   | { type: 'TimerFired'; timer: TimerRecord }
   | { type: 'StopExecution'; error: string | null; cause: string | null }
+  /** RedriveExecution: the threads given are the execution's redrive snapshot (`redriveThreads`). */
+  | { type: 'RedriveExecution' }
   | {
       type: 'MapRunEnded';
       mapRunArn: string;
@@ -309,7 +338,7 @@ export type Effect =
   | { kind: 'stopChildExecution'; executionArn: string };
 
 /** Why an event was refused without changing anything; the API maps these to its errors. */
-export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning';
+export type Rejection = 'TaskTimedOut' | 'ExecutionNotRunning' | 'ExecutionNotRedrivable';
 
 export type TransitionResult =
   | {
@@ -319,6 +348,13 @@ export type TransitionResult =
       threadsDeleted: string[];
       events: HistoryEvent[];
       effects: Effect[];
+      /**
+       * The execution's redrive snapshot, replacing the one kept (empty: none). Present when the
+       * transition closed a STANDARD execution unsuccessfully — the threads a redrive resumes:
+       * where each unfinished thread was, and the branches and iterations that succeeded — or
+       * when a redrive took the snapshot up. Absent: unchanged.
+       */
+      redriveThreads?: ThreadRecord[];
     }
   | { ok: false; rejection: Rejection };
 

@@ -86,6 +86,11 @@ export function executionDoesNotExist(arn: string): ApiError {
   return new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
 }
 
+/** AWS's wording for this error is not recorded; the message is the reason DescribeExecution gives. */
+export function executionNotRedrivable(reason: string): ApiError {
+  return new ApiError('ExecutionNotRedrivable', reason);
+}
+
 export function executionAlreadyExists(arn: string): ApiError {
   return new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
 }

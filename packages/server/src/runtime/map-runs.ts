@@ -45,12 +45,22 @@ export interface MapRunHost {
     input: { text: string; value: Json },
     link: { mapRunArn: string; mapRunIndex: number },
   ): Promise<ExecutionRecord>;
+  /** Redrives a child execution (PENDING_REDRIVE); false when it could not be. */
+  redriveChild(executionArn: string): Promise<boolean>;
+  /** Marks an unsuccessful child PENDING_REDRIVE; false when it cannot be redriven. */
+  markPendingRedrive(executionArn: string): Promise<boolean>;
   deliver(executionArn: string, event: EngineEvent): Promise<unknown>;
   now(): number;
 }
 
 export class MapRunManager {
   private readonly locks = new KeyedMutex();
+  /**
+   * Held while a run's end is told to its parent and carried out (the run marked, its children
+   * stopped), and while a run is redriven: a redrive that follows the parent's failure closely
+   * finds the run ended and its children stopped, not half-way there.
+   */
+  private readonly ending = new KeyedMutex();
   /** This process's name as a Map Run owner: random, so a restarted node is a new owner. */
   private readonly owner = randomBytes(8).toString('hex');
 
@@ -93,6 +103,8 @@ export class MapRunManager {
           failed: 0,
           timedOut: 0,
           aborted: 0,
+          redriveCount: 0,
+          pendingRedrive: 0,
           version: 0,
         },
         start.items.map((item) => JSON.stringify(item)),
@@ -240,11 +252,56 @@ export class MapRunManager {
       if (step.done) break;
     }
     if (outcome === undefined) return;
-    // The parent first: if the process dies before the run is marked, a restart tells it again.
-    await this.host.deliver(outcome.run.executionArn, outcome.event);
-    const ended = outcome.run;
-    await this.change(mapRunArn, () => ended);
-    if (outcome.run.status === 'FAILED') await this.stopRunningChildren(mapRunArn);
+    const { run: ended, event } = outcome;
+    await this.ending.run(mapRunArn, async () => {
+      // The parent first: if the process dies before the run is marked, a restart tells it again.
+      await this.host.deliver(ended.executionArn, event);
+      await this.change(mapRunArn, () => ended);
+      if (ended.status === 'FAILED') await this.stopRunningChildren(mapRunArn);
+    });
+  }
+
+  /**
+   * The parent was redriven while this run was unsuccessful (FAILED, or ABORTED with its parent):
+   * the run is RUNNING again, with its redrive counted. Its unsuccessful children that can be
+   * redriven wait as PENDING_REDRIVE until MaxConcurrency lets each be redriven; those that cannot
+   * count as failed from the start; items never launched are launched as usual. A no-op when the
+   * run is RUNNING already (the redrive timer fired twice) or does not exist (never started:
+   * the parent's start timer starts it).
+   */
+  async redrive(mapRunArn: string): Promise<void> {
+    const redriven = await this.ending.run(mapRunArn, async () =>
+      this.locks.run(mapRunArn, async () => {
+        for (let attempt = 0; attempt < MAX_COUNT_ATTEMPTS; attempt++) {
+          const run = await this.store.getMapRun(mapRunArn);
+          if (run === undefined || run.status === 'RUNNING') return run !== undefined;
+          const children = await this.store.mapRunChildren(mapRunArn);
+          const counts = { succeeded: 0, failed: 0, timedOut: 0, aborted: 0, pendingRedrive: 0 };
+          for (const child of children) {
+            if (child.status === 'SUCCEEDED') counts.succeeded++;
+            else if (child.status === 'RUNNING') continue;
+            else if (await this.host.markPendingRedrive(child.executionArn)) counts.pendingRedrive++;
+            else if (child.status === 'FAILED') counts.failed++;
+            else if (child.status === 'TIMED_OUT') counts.timedOut++;
+            else if (child.status === 'ABORTED') counts.aborted++;
+          }
+          const next: MapRunRecord = {
+            ...run,
+            ...counts,
+            status: 'RUNNING',
+            launched: Math.max(run.launched, children.length),
+            redriveCount: run.redriveCount + 1,
+            redriveDate: this.host.now(),
+          };
+          delete next.stopDate;
+          delete next.error;
+          delete next.cause;
+          if (await this.store.updateMapRun(next, run.version)) return true;
+        }
+        throw new Error(`map run ${mapRunArn}: too many concurrent updates`);
+      }),
+    );
+    if (redriven) await this.advance(mapRunArn);
   }
 
   /** Starts children as the limit allows; true when it wrote the run (its version moved by one). */
@@ -263,7 +320,21 @@ export class MapRunManager {
       creationDate: run.startDate,
       current: revision,
     };
-    while (launched < run.total && launched - closed < limit) {
+    // Children waiting for a redrive go first; they count as neither running nor closed.
+    let pending = run.pendingRedrive;
+    let failed = run.failed;
+    if (pending > 0 && launched - closed - pending < limit) {
+      const waiting = await this.store.listExecutions(
+        { mapRunArn: run.mapRunArn, status: 'PENDING_REDRIVE' },
+        { limit: Math.min(pending, limit - (launched - closed - pending)) },
+      );
+      for (const child of waiting.items) {
+        // A child that cannot be redriven after all (it has no snapshot) counts as failed.
+        if (!(await this.host.redriveChild(child.executionArn))) failed++;
+        pending--;
+      }
+    }
+    while (launched < run.total && launched - closed - pending < limit) {
       const text = await this.store.getMapRunItem(run.mapRunArn, launched);
       if (text === undefined) throw new Error(`map run ${run.mapRunArn}: item ${launched} is missing`);
       const name = childName(run.mapRunArn, launched);
@@ -280,8 +351,8 @@ export class MapRunManager {
       );
       launched++;
     }
-    if (launched === run.launched) return false;
-    return this.store.updateMapRun({ ...run, launched }, run.version);
+    if (launched === run.launched && pending === run.pendingRedrive) return false;
+    return this.store.updateMapRun({ ...run, launched, pendingRedrive: pending, failed }, run.version);
   }
 
   private async stopRunningChildren(mapRunArn: string): Promise<void> {
@@ -308,13 +379,14 @@ function exceedsTolerance(run: MapRunRecord, failures: number): boolean {
 
 function countClosed(
   children: ExecutionRecord[],
-): Pick<MapRunRecord, 'succeeded' | 'failed' | 'timedOut' | 'aborted'> {
-  const counts = { succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
+): Pick<MapRunRecord, 'succeeded' | 'failed' | 'timedOut' | 'aborted' | 'pendingRedrive'> {
+  const counts = { succeeded: 0, failed: 0, timedOut: 0, aborted: 0, pendingRedrive: 0 };
   for (const child of children) {
     if (child.status === 'SUCCEEDED') counts.succeeded++;
     else if (child.status === 'FAILED') counts.failed++;
     else if (child.status === 'TIMED_OUT') counts.timedOut++;
     else if (child.status === 'ABORTED') counts.aborted++;
+    else if (child.status === 'PENDING_REDRIVE') counts.pendingRedrive++;
   }
   return counts;
 }
@@ -325,7 +397,8 @@ function sameCounts(a: MapRunRecord, b: MapRunRecord): boolean {
     a.succeeded === b.succeeded &&
     a.failed === b.failed &&
     a.timedOut === b.timedOut &&
-    a.aborted === b.aborted
+    a.aborted === b.aborted &&
+    a.pendingRedrive === b.pendingRedrive
   );
 }
 

@@ -314,6 +314,8 @@ export class MemoryStore implements Store {
   private readonly runningMapRunOrder = new SortedList<MapRunKey>(oldestFirst);
   /** execution ARN → thread id → a private copy of the thread */
   private readonly threads = new Map<string, Map<string, ThreadRecord>>();
+  /** execution ARN → its redrive snapshot (private copies), for closed executions that have one */
+  private readonly redriveThreads = new Map<string, ThreadRecord[]>();
   private readonly history = new Map<string, HistoryLog>();
 
   private readonly tasks = new Map<string, ActivityTaskRecord>();
@@ -728,9 +730,16 @@ export class MemoryStore implements Store {
       // Newest first is this list backwards: a cursor's successors are the entries before it.
       const start = page.after === undefined ? order.size - 1 : order.seek(page.after, true) - 1;
       const records = this.lookup(backwardsFrom(order, start), this.executions);
-      const status = filter.status;
+      const { status, redriven } = filter;
       const matching =
-        status === undefined ? records : filterIterable(records, (execution) => execution.status === status);
+        status === undefined && redriven === undefined
+          ? records
+          : filterIterable(
+              records,
+              (execution) =>
+                (status === undefined || execution.status === status) &&
+                (redriven === undefined || execution.redriveCount > 0 === redriven),
+            );
       return takePage(matching, page.limit, (e) => ({ startDate: e.startDate, arn: e.executionArn }), copy);
     });
   }
@@ -761,6 +770,7 @@ export class MemoryStore implements Store {
     }
     this.history.delete(executionArn);
     this.threads.delete(executionArn);
+    this.redriveThreads.delete(executionArn);
   }
 
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
@@ -769,6 +779,14 @@ export class MemoryStore implements Store {
       if (threads === undefined) return [];
       return [...threads.entries()].sort(([a], [b]) => compareText(a, b)).map(([, thread]) => copy(thread));
     });
+  }
+
+  loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]> {
+    return run(() =>
+      [...(this.redriveThreads.get(executionArn) ?? [])]
+        .sort((a, b) => compareText(a.id, b.id))
+        .map((thread) => copy(thread)),
+    );
   }
 
   commitTransition(commit: TransitionCommit): Promise<boolean> {
@@ -1103,6 +1121,30 @@ export class MemoryStore implements Store {
     if (execution === undefined) return;
     // Members are strings, numbers and null, read one by one: no copy needed.
     const patch = commit.execution;
+    if (patch.redriven !== undefined) {
+      delete execution.output;
+      delete execution.error;
+      delete execution.cause;
+      delete execution.stopDate;
+      execution.redriveCount = patch.redriven.redriveCount;
+      execution.redriveDate = patch.redriven.redriveDate;
+    }
+    if (commit.redriveTokens !== undefined) {
+      if (commit.redriveTokens.length > 0) execution.redriveTokens = copy(commit.redriveTokens);
+      else delete execution.redriveTokens;
+    }
+    if (commit.redriveThreads !== undefined) {
+      if (commit.redriveThreads.length > 0) {
+        this.redriveThreads.set(
+          arn,
+          commit.redriveThreads.map((thread) => copy(thread)),
+        );
+        execution.redrivable = true;
+      } else {
+        this.redriveThreads.delete(arn);
+        delete execution.redrivable;
+      }
+    }
     execution.status = patch.status;
     execution.nextEventId = patch.nextEventId;
     if (patch.output !== undefined) execution.output = patch.output;

@@ -221,4 +221,22 @@ export const postgresMigrations: readonly string[] = [
   `
   ALTER TABLE executions ADD COLUMN test_case text, ADD COLUMN parent_task_token text;
   `,
+  // 8: RedriveExecution (SQLite's migration 9). An execution that ended unsuccessfully
+  // keeps the threads a redrive resumes in a table of their own; `redrivable` says it has them,
+  // `redrive_tokens` are the client tokens of its latest redrives (JSON). Map Runs count their
+  // redrives and the children waiting to be redriven.
+  `
+  ALTER TABLE executions ADD COLUMN redrive_date bigint, ADD COLUMN redrivable integer,
+    ADD COLUMN redrive_tokens text;
+  CREATE INDEX executions_by_machine_redriven ON executions (state_machine_arn, start_date DESC, arn)
+    WHERE redrive_count > 0;
+  CREATE TABLE redrive_threads (
+    execution_arn text COLLATE "C" NOT NULL,
+    id text COLLATE "C" NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+  );
+  ALTER TABLE map_runs ADD COLUMN redrive_count integer NOT NULL DEFAULT 0,
+    ADD COLUMN redrive_date bigint, ADD COLUMN pending_redrive integer NOT NULL DEFAULT 0;
+  `,
 ];

@@ -149,6 +149,13 @@ function transitionWrites(channel: string): string {
     `$25::bigint[]) AS m WHERE ${gated} ` +
     'ON CONFLICT (id) DO UPDATE SET execution_arn = excluded.execution_arn, ' +
     'thread_id = excluded.thread_id, kind = excluded.kind, due_at = excluded.due_at, claimed_until = NULL)' +
+    // A redrive snapshot replaces the one kept: rows not in it go, the others are written (an
+    // upsert rather than delete-then-insert: sibling CTEs run in no set order).
+    `, rd AS (DELETE FROM redrive_threads WHERE execution_arn = $1 AND $28::boolean ` +
+    `AND NOT (id = ANY($29::text[])) AND ${gated})` +
+    ', rp AS (INSERT INTO redrive_threads (execution_arn, id, data) ' +
+    `SELECT $1::text, r.* FROM unnest($29::text[], $30::text[]) AS r WHERE ${gated} ` +
+    'ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data)' +
     // NOTIFY is delivered when the statement's transaction commits, so no node is woken for a
     // task it cannot see yet. The payload names the sending node so that it can skip its own.
     `, n AS (SELECT pg_notify('${channel}', $27::text || ' ' || a) FROM ` +
@@ -291,16 +298,19 @@ const SQL = {
 
   createMapRun:
     `WITH m AS (INSERT INTO map_runs (arn, ${MAP_RUN_VALUE_COLUMNS.join(', ')}, version) ` +
-    `VALUES ($1, ${MAP_RUN_VALUE_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')}, $21)) ` +
+    `VALUES ($1, ${MAP_RUN_VALUE_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')}, ` +
+    `$${MAP_RUN_VALUE_COLUMNS.length + 2})) ` +
     'INSERT INTO map_run_items (map_run_arn, item_index, input) ' +
-    'SELECT $1, i.ordinality - 1, i.input FROM unnest($22::text[]) WITH ORDINALITY AS i (input, ordinality)',
+    `SELECT $1, i.ordinality - 1, i.input FROM unnest($${MAP_RUN_VALUE_COLUMNS.length + 3}::text[]) ` +
+    'WITH ORDINALITY AS i (input, ordinality)',
   selectMapRun: 'SELECT * FROM map_runs WHERE arn = $1',
   selectMapRunsOfExecution: 'SELECT * FROM map_runs WHERE execution_arn = $1 ORDER BY start_date, arn',
   selectRunningMapRuns: "SELECT * FROM map_runs WHERE status = 'RUNNING' ORDER BY start_date, arn",
   // As for executions, the version test is the optimistic lock: zero rows changed = stale.
   updateMapRun:
     `UPDATE map_runs SET ${MAP_RUN_VALUE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}, ` +
-    'version = version + 1 WHERE arn = $20 AND version = $21',
+    `version = version + 1 WHERE arn = $${MAP_RUN_VALUE_COLUMNS.length + 1} ` +
+    `AND version = $${MAP_RUN_VALUE_COLUMNS.length + 2}`,
   // Not SKIP LOCKED: the row is locked only for single statements (a child's count, another
   // claim), and skipping one would read as "owned elsewhere" when nobody owns the run. Waiting
   // re-evaluates the WHERE on the row as that statement left it.
@@ -315,6 +325,7 @@ const SQL = {
   selectMapRunItem: 'SELECT input FROM map_run_items WHERE map_run_arn = $1 AND item_index = $2',
 
   selectThreads: 'SELECT data FROM threads WHERE execution_arn = $1 ORDER BY id',
+  selectRedriveThreads: 'SELECT data FROM redrive_threads WHERE execution_arn = $1 ORDER BY id',
   historyForward: `SELECT ${HISTORY_COLUMNS} FROM history_events WHERE execution_arn = $1 AND id > $2 ORDER BY id LIMIT $3`,
   historyReverse: `SELECT ${HISTORY_COLUMNS} FROM history_events WHERE execution_arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
 
@@ -415,7 +426,16 @@ function transitionParams(commit: TransitionCommit, nodeId: string): unknown[] {
     timers.puts.map((t) => t.dueAt),
     tasks.puts.filter((t) => t.status === 'queued').map((t) => t.activityArn),
     nodeId,
+    commit.redriveThreads !== undefined,
+    (commit.redriveThreads ?? []).map((t) => t.id),
+    (commit.redriveThreads ?? []).map((t) => JSON.stringify(t)),
   ];
+}
+
+/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
+function redrivableFlag(commit: TransitionCommit): number | null {
+  if (commit.redriveThreads === undefined) return null;
+  return commit.redriveThreads.length > 0 ? 1 : 0;
 }
 
 // --- errors ------------------------------------------------------------------------------------
@@ -508,6 +528,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
   private readonly commitSql: string;
+  private readonly redriveSql: string;
   private readonly createExecutionSql: string;
   private readonly nodeId = newNodeId();
   private readonly channel: string;
@@ -548,16 +569,24 @@ export class PostgresStore implements Store {
     // wake each other.
     const channel = `stepwise_tasks_${schema ?? 'public'}`;
     this.channel = channel;
+    // $1–$30 are transitionParams'; the statement's own follow.
     this.commitSql =
-      'WITH u AS (UPDATE executions SET status = $29, next_event_id = $30, output = coalesce($31, output), ' +
-      'error = coalesce($32, error), cause = coalesce($33, cause), stop_date = coalesce($34, stop_date), ' +
-      'version = version + 1 WHERE arn = $1 AND version = $28 RETURNING arn)' +
+      'WITH u AS (UPDATE executions SET status = $32, next_event_id = $33, output = coalesce($34, output), ' +
+      'error = coalesce($35, error), cause = coalesce($36, cause), stop_date = coalesce($37, stop_date), ' +
+      'redrivable = coalesce($38, redrivable), version = version + 1 WHERE arn = $1 AND version = $31 ' +
+      'RETURNING arn)' +
+      transitionWrites(channel);
+    // A redrive replaces the previous outcome rather than keeping it where the patch has none.
+    this.redriveSql =
+      'WITH u AS (UPDATE executions SET status = $32, next_event_id = $33, output = $34, error = $35, ' +
+      'cause = $36, stop_date = $37, redrivable = $38, redrive_count = $39, redrive_date = $40, ' +
+      'redrive_tokens = $41, version = version + 1 WHERE arn = $1 AND version = $31 RETURNING arn)' +
       transitionWrites(channel);
     // A new execution is inserted with its first transition already applied to the row, since a
     // statement's CTEs cannot see each other's writes; ON CONFLICT makes a racing duplicate a no-op.
     this.createExecutionSql =
       `WITH u AS (INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ($1, ` +
-      Array.from({ length: 20 }, (_, i) => `$${i + 28}`).join(', ') +
+      Array.from({ length: 23 }, (_, i) => `$${i + 31}`).join(', ') +
       ') ON CONFLICT (arn) DO NOTHING RETURNING arn)' +
       transitionWrites(channel);
   }
@@ -1031,6 +1060,9 @@ export class PostgresStore implements Store {
       execution.stateMachineAliasArn ?? null,
       execution.testCase ?? null,
       execution.parentTaskToken ?? null,
+      execution.redriveDate ?? null,
+      redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
+      execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
     ];
     const result = await this.transition('sw_createExecution', this.createExecutionSql, [
       ...transitionParams(first, this.nodeId),
@@ -1053,8 +1085,8 @@ export class PostgresStore implements Store {
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
     checkLimit(page.limit);
     const parent = executionParent(filter);
-    if (parent.by === 'version' || parent.by === 'alias') {
-      return this.listQualified(parent.by, parent.arn, filter, page);
+    if (parent.by === 'version' || parent.by === 'alias' || filter.redriven !== undefined) {
+      return this.listFiltered(parent.by, parent.arn, filter, page);
     }
     const machine = parent.by === 'machine';
     const fetch = page.limit + 1;
@@ -1092,19 +1124,26 @@ export class PostgresStore implements Store {
   }
 
   /** Executions started through a version or an alias, from their partial indexes. */
-  private async listQualified(
-    by: 'version' | 'alias',
-    qualifiedArn: string,
+  private async listFiltered(
+    by: 'machine' | 'mapRun' | 'version' | 'alias',
+    parentArn: string,
     filter: ExecutionFilter,
     page: PageRequest<ExecutionCursor>,
   ): Promise<Page<ExecutionRecord, ExecutionCursor>> {
-    const column = by === 'version' ? 'state_machine_version_arn' : 'state_machine_alias_arn';
-    const params: unknown[] = [qualifiedArn];
+    const column = {
+      machine: 'state_machine_arn',
+      mapRun: 'map_run_arn',
+      version: 'state_machine_version_arn',
+      alias: 'state_machine_alias_arn',
+    }[by];
+    const params: unknown[] = [parentArn];
     const where = [`${column} = $1`];
     if (filter.status !== undefined) {
       params.push(filter.status);
       where.push(`status = $${params.length}`);
     }
+    if (filter.redriven !== undefined)
+      where.push(filter.redriven ? 'redrive_count > 0' : 'redrive_count = 0');
     if (page.after !== undefined) {
       params.push(page.after.startDate, page.after.arn);
       where.push(executionAfter(params.length - 1, params.length));
@@ -1113,7 +1152,8 @@ export class PostgresStore implements Store {
     const text =
       `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
       `${NEWEST_FIRST} LIMIT $${params.length}`;
-    const name = `sw_list_${by}${filter.status !== undefined ? '_status' : ''}${page.after !== undefined ? '_after' : ''}`;
+    const redrive = filter.redriven === undefined ? '' : filter.redriven ? '_redriven' : '_not_redriven';
+    const name = `sw_list_${by}${filter.status !== undefined ? '_status' : ''}${redrive}${page.after !== undefined ? '_after' : ''}`;
     const rows = await this.exec<ExecutionRow>(name, text, params);
     return keysetPage(rows.map(toExecution), page.limit, (e) => ({
       startDate: e.startDate,
@@ -1126,9 +1166,14 @@ export class PostgresStore implements Store {
     return rows.map((row) => JSON.parse(row.data) as ThreadRecord);
   }
 
+  async loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]> {
+    const rows = await this.run<{ data: string }>('selectRedriveThreads', [executionArn]);
+    return rows.map((row) => JSON.parse(row.data) as ThreadRecord);
+  }
+
   async commitTransition(commit: TransitionCommit): Promise<boolean> {
     const patch = commit.execution;
-    return this.transition('sw_commitTransition', this.commitSql, [
+    const values = [
       ...transitionParams(commit, this.nodeId),
       commit.expectedVersion,
       patch.status,
@@ -1137,6 +1182,17 @@ export class PostgresStore implements Store {
       optionalJson(patch.error),
       optionalJson(patch.cause),
       patch.stopDate ?? null,
+    ];
+    if (patch.redriven === undefined) {
+      return this.transition('sw_commitTransition', this.commitSql, [...values, redrivableFlag(commit)]);
+    }
+    const tokens = commit.redriveTokens;
+    return this.transition('sw_redriveExecution', this.redriveSql, [
+      ...values,
+      redrivableFlag(commit) ?? 0,
+      patch.redriven.redriveCount,
+      patch.redriven.redriveDate,
+      tokens === undefined || tokens.length === 0 ? null : JSON.stringify(tokens),
     ]);
   }
 

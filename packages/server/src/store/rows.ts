@@ -20,6 +20,7 @@ import type {
   Page,
   AliasRoute,
   StateMachineAliasRecord,
+  RedriveToken,
   StateMachineRecord,
   StateMachineRevision,
   StateMachineType,
@@ -81,6 +82,9 @@ export interface ExecutionRow {
   redrive_count: number;
   map_run_arn: string | null;
   map_run_index: number | null;
+  redrive_date: number | null;
+  redrivable: number | null;
+  redrive_tokens: string | null;
   state_machine_version_arn: string | null;
   state_machine_alias_arn: string | null;
   test_case: string | null;
@@ -127,6 +131,9 @@ export interface MapRunRow {
   aborted: number;
   error: string | null;
   cause: string | null;
+  redrive_count: number;
+  redrive_date: number | null;
+  pending_redrive: number;
   version: number;
 }
 
@@ -161,7 +168,8 @@ export interface TimerRow {
 export const EXECUTION_COLUMNS =
   'arn, state_machine_arn, name, status, input, output, error, cause, start_date, stop_date, ' +
   'trace_header, revision_key, next_event_id, version, redrive_count, map_run_arn, map_run_index, ' +
-  'state_machine_version_arn, state_machine_alias_arn, test_case, parent_task_token';
+  'state_machine_version_arn, state_machine_alias_arn, test_case, parent_task_token, redrive_date, ' +
+  'redrivable, redrive_tokens';
 
 /** Every column but `arn` and `version`, in the order the insert and the update bind them. */
 export const MAP_RUN_VALUE_COLUMNS = [
@@ -184,6 +192,9 @@ export const MAP_RUN_VALUE_COLUMNS = [
   'aborted',
   'error',
   'cause',
+  'redrive_count',
+  'redrive_date',
+  'pending_redrive',
 ];
 
 export type MapRunValues = [
@@ -206,6 +217,9 @@ export type MapRunValues = [
   number,
   string | null,
   string | null,
+  number,
+  number | null,
+  number,
 ];
 
 export const STATE_MACHINE_SELECT =
@@ -284,6 +298,9 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   if (row.trace_header !== null) record.traceHeader = row.trace_header;
   if (row.map_run_arn !== null) record.mapRunArn = row.map_run_arn;
   if (row.map_run_index !== null) record.mapRunIndex = row.map_run_index;
+  if (row.redrive_date !== null) record.redriveDate = row.redrive_date;
+  if (row.redrivable !== null && row.redrivable !== 0) record.redrivable = true;
+  if (row.redrive_tokens !== null) record.redriveTokens = JSON.parse(row.redrive_tokens) as RedriveToken[];
   if (row.state_machine_version_arn !== null) record.stateMachineVersionArn = row.state_machine_version_arn;
   if (row.state_machine_alias_arn !== null) record.stateMachineAliasArn = row.state_machine_alias_arn;
   if (row.test_case !== null) record.testCase = row.test_case;
@@ -347,8 +364,11 @@ export function toMapRun(row: MapRunRow): MapRunRecord {
     failed: row.failed,
     timedOut: row.timed_out,
     aborted: row.aborted,
+    redriveCount: row.redrive_count,
+    pendingRedrive: row.pending_redrive,
     version: row.version,
   };
+  if (row.redrive_date !== null) record.redriveDate = row.redrive_date;
   if (row.stop_date !== null) record.stopDate = row.stop_date;
   const error = parseOptionalJson(row.error);
   if (error !== undefined) record.error = error;
@@ -378,6 +398,9 @@ export function mapRunValues(mapRun: MapRunRecord): MapRunValues {
     mapRun.aborted,
     optionalJson(mapRun.error),
     optionalJson(mapRun.cause),
+    mapRun.redriveCount,
+    mapRun.redriveDate ?? null,
+    mapRun.pendingRedrive,
   ];
 }
 

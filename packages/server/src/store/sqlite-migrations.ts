@@ -286,4 +286,25 @@ export const sqliteMigrations: readonly string[] = [
   ALTER TABLE executions ADD COLUMN test_case TEXT;
   ALTER TABLE executions ADD COLUMN parent_task_token TEXT;
   `,
+  // 9: RedriveExecution. An execution that ended unsuccessfully keeps the threads a redrive resumes
+  // (its redrive snapshot) in a table of their own: its live threads are gone, so a closed
+  // execution's task tokens and timers stay dead. `redrivable` says a snapshot exists (executions
+  // closed before this migration have none); `redrive_tokens` are the client tokens of the latest
+  // redrives (JSON). Map Runs count their redrives and the children waiting to be redriven.
+  `
+  ALTER TABLE executions ADD COLUMN redrive_date INTEGER;
+  ALTER TABLE executions ADD COLUMN redrivable INTEGER;
+  ALTER TABLE executions ADD COLUMN redrive_tokens TEXT;
+  CREATE INDEX executions_by_machine_redriven ON executions (state_machine_arn, start_date, arn DESC)
+    WHERE redrive_count > 0;
+  CREATE TABLE redrive_threads (
+    execution_seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (execution_seq, id)
+  ) WITHOUT ROWID;
+  ALTER TABLE map_runs ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE map_runs ADD COLUMN redrive_date INTEGER;
+  ALTER TABLE map_runs ADD COLUMN pending_redrive INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

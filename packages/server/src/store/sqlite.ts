@@ -92,6 +92,12 @@ const MAX_EVENTS_PER_INSERT = 4;
 /** Keyset predicate for (start_date DESC, arn ASC); the range term lets SQLite seek in the index. */
 const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
 
+/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
+function redrivableFlag(commit: TransitionCommit): number | null {
+  if (commit.redriveThreads === undefined) return null;
+  return commit.redriveThreads.length > 0 ? 1 : 0;
+}
+
 function namePage<T>(rows: T[], limit: number, cursor: (item: T) => NameCursor): Page<T, NameCursor> {
   return keysetPage(rows, limit, cursor);
 }
@@ -162,6 +168,9 @@ export class SqliteStore implements Store {
       string | null,
       string | null,
       string | null,
+      number | null,
+      number | null,
+      string | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -182,7 +191,35 @@ export class SqliteStore implements Store {
   >;
   private readonly selectMapRunChildren: Statement<[string], ExecutionRow>;
   private readonly updateExecution: Statement<
-    [string, number, string | null, string | null, string | null, number | null, string, number],
+    [
+      string,
+      number,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+      number | null,
+      string,
+      number,
+    ],
+    { seq: number }
+  >;
+  /** A redrive's update: the previous outcome is replaced, not kept where the patch has none. */
+  private readonly redriveExecution: Statement<
+    [
+      string,
+      number,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+      number | null,
+      number,
+      number,
+      string | null,
+      string,
+      number,
+    ],
     { seq: number }
   >;
 
@@ -197,6 +234,9 @@ export class SqliteStore implements Store {
   private readonly selectThreads: Statement<[string], { data: string }>;
   private readonly upsertThread: Statement<[number, string, string]>;
   private readonly deleteThread: Statement<[number, string]>;
+  private readonly selectRedriveThreads: Statement<[string], { data: string }>;
+  private readonly insertRedriveThread: Statement<[number, string, string]>;
+  private readonly deleteRedriveThreads: Statement<[number]>;
 
   /** `insertEvents[n - 1]` inserts n events (seven values each). */
   private readonly insertEvents: Statement<(string | number | null)[]>[];
@@ -348,7 +388,9 @@ export class SqliteStore implements Store {
 
     this.insertExecution = db.prepare(
       `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `VALUES (${EXECUTION_COLUMNS.split(',')
+          .map(() => '?')
+          .join(', ')})`,
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -371,6 +413,12 @@ export class SqliteStore implements Store {
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
         'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
+        'redrivable = coalesce(?, redrivable), version = version + 1 WHERE arn = ? AND version = ? ' +
+        'RETURNING seq',
+    );
+    this.redriveExecution = db.prepare(
+      'UPDATE executions SET status = ?, next_event_id = ?, output = ?, error = ?, cause = ?, ' +
+        'stop_date = ?, redrivable = ?, redrive_count = ?, redrive_date = ?, redrive_tokens = ?, ' +
         'version = version + 1 WHERE arn = ? AND version = ? RETURNING seq',
     );
 
@@ -405,6 +453,13 @@ export class SqliteStore implements Store {
         'ON CONFLICT (execution_seq, id) DO UPDATE SET data = excluded.data',
     );
     this.deleteThread = db.prepare('DELETE FROM threads WHERE execution_seq = ? AND id = ?');
+    this.selectRedriveThreads = db.prepare(
+      `SELECT data FROM redrive_threads WHERE execution_seq = ${seqOf} ORDER BY id`,
+    );
+    this.insertRedriveThread = db.prepare(
+      'INSERT INTO redrive_threads (execution_seq, id, data) VALUES (?, ?, ?)',
+    );
+    this.deleteRedriveThreads = db.prepare('DELETE FROM redrive_threads WHERE execution_seq = ?');
 
     // One statement per 1–4 events: a transition writes 1–4 events as a rule, and each statement
     // run costs more than its rows (7 events per activity round trip: −4 runs).
@@ -480,6 +535,9 @@ export class SqliteStore implements Store {
           execution.stateMachineAliasArn ?? null,
           execution.testCase ?? null,
           execution.parentTaskToken ?? null,
+          execution.redriveDate ?? null,
+          redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
+          execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);
@@ -759,16 +817,35 @@ export class SqliteStore implements Store {
   private applyCommitRows(commit: TransitionCommit): boolean {
     const arn = commit.executionArn;
     const patch = commit.execution;
-    const updated = this.updateExecution.get(
-      patch.status,
-      patch.nextEventId,
-      patch.output ?? null,
-      optionalJson(patch.error),
-      optionalJson(patch.cause),
-      patch.stopDate ?? null,
-      arn,
-      commit.expectedVersion,
-    );
+    const updated =
+      patch.redriven === undefined
+        ? this.updateExecution.get(
+            patch.status,
+            patch.nextEventId,
+            patch.output ?? null,
+            optionalJson(patch.error),
+            optionalJson(patch.cause),
+            patch.stopDate ?? null,
+            redrivableFlag(commit),
+            arn,
+            commit.expectedVersion,
+          )
+        : this.redriveExecution.get(
+            patch.status,
+            patch.nextEventId,
+            patch.output ?? null,
+            optionalJson(patch.error),
+            optionalJson(patch.cause),
+            patch.stopDate ?? null,
+            redrivableFlag(commit) ?? 0,
+            patch.redriven.redriveCount,
+            patch.redriven.redriveDate,
+            commit.redriveTokens === undefined || commit.redriveTokens.length === 0
+              ? null
+              : JSON.stringify(commit.redriveTokens),
+            arn,
+            commit.expectedVersion,
+          );
     if (updated === undefined) return false;
     this.applyCommitChildren(updated.seq, commit);
     return true;
@@ -797,6 +874,12 @@ export class SqliteStore implements Store {
     }
     for (const id of commit.threadsDeleted) this.deleteThread.run(seq, id);
     for (const thread of commit.threadsPut) this.upsertThread.run(seq, thread.id, JSON.stringify(thread));
+    if (commit.redriveThreads !== undefined) {
+      this.deleteRedriveThreads.run(seq);
+      for (const thread of commit.redriveThreads) {
+        this.insertRedriveThread.run(seq, thread.id, JSON.stringify(thread));
+      }
+    }
     for (const token of commit.tasksDeleted) this.deleteTask.run(token);
     for (const task of commit.tasksPut) {
       this.upsertTask.run(
@@ -1016,8 +1099,8 @@ export class SqliteStore implements Store {
     return run(() => {
       checkLimit(page.limit);
       const parent = executionParent(filter);
-      if (parent.by === 'version' || parent.by === 'alias') {
-        return this.listQualified(parent.by, parent.arn, filter, page);
+      if (parent.by === 'version' || parent.by === 'alias' || filter.redriven !== undefined) {
+        return this.listFiltered(parent.by, parent.arn, filter, page);
       }
       const byMachine = parent.by === 'machine';
       const first = byMachine ? this.listExecutionsFirst : this.listChildrenFirst;
@@ -1046,19 +1129,26 @@ export class SqliteStore implements Store {
   }
 
   /** Executions started through a version or an alias, from their partial indexes. */
-  private listQualified(
-    by: 'version' | 'alias',
-    qualifiedArn: string,
+  private listFiltered(
+    by: 'machine' | 'mapRun' | 'version' | 'alias',
+    parentArn: string,
     filter: ExecutionFilter,
     page: PageRequest<ExecutionCursor>,
   ): Page<ExecutionRecord, ExecutionCursor> {
-    const column = by === 'version' ? 'state_machine_version_arn' : 'state_machine_alias_arn';
+    const column = {
+      machine: 'state_machine_arn',
+      mapRun: 'map_run_arn',
+      version: 'state_machine_version_arn',
+      alias: 'state_machine_alias_arn',
+    }[by];
     const where = [`${column} = ?`];
-    const params: unknown[] = [qualifiedArn];
+    const params: unknown[] = [parentArn];
     if (filter.status !== undefined) {
       where.push('status = ?');
       params.push(filter.status);
     }
+    if (filter.redriven !== undefined)
+      where.push(filter.redriven ? 'redrive_count > 0' : 'redrive_count = 0');
     if (page.after !== undefined) {
       where.push(EXECUTION_AFTER);
       params.push(page.after.startDate, page.after.startDate, page.after.arn);
@@ -1075,6 +1165,12 @@ export class SqliteStore implements Store {
 
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
     return run(() => this.selectThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord));
+  }
+
+  loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]> {
+    return run(() =>
+      this.selectRedriveThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord),
+    );
   }
 
   commitTransition(commit: TransitionCommit): Promise<boolean> {

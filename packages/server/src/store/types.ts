@@ -80,6 +80,15 @@ export interface ExecutionRecord {
   nextEventId: number;
   version: number;
   redriveCount: number;
+  /** epoch ms of the last RedriveExecution. */
+  redriveDate?: number;
+  /**
+   * The store keeps the threads a redrive resumes (`loadRedriveThreads`): the execution ended
+   * unsuccessfully, as a STANDARD one, and not by running out of history.
+   */
+  redrivable?: true;
+  /** The client tokens of the latest redrives, newest first (RedriveExecution's idempotency). */
+  redriveTokens?: RedriveToken[];
   /** Child executions of a Distributed Map: the Map Run they belong to and their item's index. */
   mapRunArn?: string;
   mapRunIndex?: number;
@@ -94,6 +103,13 @@ export interface ExecutionRecord {
    * names the parent execution and the task waiting for this one's end.
    */
   parentTaskToken?: string;
+}
+
+/** A RedriveExecution's client token and the redrive it started. */
+export interface RedriveToken {
+  token: string;
+  /** epoch ms: the redrive's redriveDate, also when the token was first used. */
+  redriveDate: number;
 }
 
 /**
@@ -199,6 +215,12 @@ export interface MapRunRecord {
   aborted: number;
   error?: string | null;
   cause?: string | null;
+  /** Redrives of the run (its parent's redrives that found it unsuccessful). */
+  redriveCount: number;
+  /** epoch ms of the last redrive. */
+  redriveDate?: number;
+  /** Unsuccessful children waiting to be redriven (status PENDING_REDRIVE). */
+  pendingRedrive: number;
   version: number;
 }
 
@@ -234,6 +256,8 @@ export interface ExecutionFilter {
   stateMachineAliasArn?: string;
   mapRunArn?: string;
   status?: ExecutionStatus;
+  /** ListExecutions' redriveFilter: true, redriven at least once (REDRIVEN); false, never. */
+  redriven?: boolean;
 }
 
 /** The console's execution search (a Stepwise extension): every filter is optional. */
@@ -273,6 +297,13 @@ export interface TransitionCommit {
   tasksDeleted: string[];
   timersPut: TimerRecord[];
   timersDeleted: string[];
+  /**
+   * Replaces the execution's redrive snapshot (empty: there is none); absent: unchanged. The
+   * execution's `redrivable` follows: set with a snapshot, cleared without.
+   */
+  redriveThreads?: ThreadRecord[];
+  /** With a redrive (`execution.redriven`): the execution's client tokens from now on. */
+  redriveTokens?: RedriveToken[];
   /**
    * The caller hands the history events over: it will not read or change them afterwards. A
    * store that keeps objects in memory may keep these instead of copies (the runtime sets
@@ -384,6 +415,8 @@ export interface Store {
     page: PageRequest<ExecutionCursor>,
   ): Promise<Page<ExecutionRecord, ExecutionCursor>>;
   loadThreads(executionArn: string): Promise<ThreadRecord[]>;
+  /** The redrive snapshot of a closed execution (see `TransitionCommit.redriveThreads`), by id. */
+  loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]>;
   /** Applies the transition if the version still matches; `false` (and no change) otherwise. */
   commitTransition(commit: TransitionCommit): Promise<boolean>;
   getHistory(query: HistoryQuery): Promise<HistoryEvent[]>;

@@ -300,6 +300,7 @@ export function onMapRunEnded(
   state: MapState,
   event: { status: 'SUCCEEDED' | 'FAILED'; outputs?: Json[]; error?: string | null; cause?: string | null },
 ): Next {
+  const wait = thread.wait?.kind === 'mapRun' ? thread.wait : undefined;
   thread.wait = null;
   if (event.status === 'SUCCEEDED') {
     const succeeded = step.emit('MapRunSucceeded', thread.lastEventId);
@@ -310,6 +311,7 @@ export function onMapRunEnded(
     return null;
   }
   const failure = { error: event.error ?? null, cause: event.cause ?? null };
+  if (wait !== undefined) step.keepFailedRun(thread, wait);
   thread.lastEventId = step.emit('MapRunFailed', thread.lastEventId, errorDetails(failure));
   step.putThread(thread);
   if (tryRetry(step, thread, state, failure)) return null;

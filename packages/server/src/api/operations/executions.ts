@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
-import type { ExecutionFilter, ExecutionRecord } from '../../store/types.js';
+import type { ExecutionFilter, ExecutionRecord, StateMachineRecord } from '../../store/types.js';
 import type { StartOptions } from '../../runtime/runtime.js';
+import { REDRIVE_TOKEN_TTL_MS } from '../../runtime/runtime.js';
 import type { NestedStartRequest, NestedStartResult } from '../../runtime/integrations.js';
 import { apiFailure } from '../../runtime/integrations.js';
 import { Input } from '../input.js';
@@ -21,6 +22,7 @@ import {
   ApiError,
   executionAlreadyExists,
   executionDoesNotExist,
+  executionNotRedrivable,
   invalidName,
   parseExecutionInput,
   stateMachineDoesNotExist,
@@ -119,13 +121,55 @@ async function existingExecution(service: ServiceContext, arnText: string): Prom
   return execution;
 }
 
-function redriveStatus(status: ExecutionStatus): Record<string, unknown> {
-  // Redrive is not offered yet, so every execution is NOT_REDRIVABLE; the reason says why.
-  const reason =
-    status === 'RUNNING' || status === 'SUCCEEDED'
-      ? `Execution is ${status} and cannot be redriven`
-      : 'Redrive is not supported by this server';
-  return { redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+/** AWS: an execution can be redriven within 14 days of its stop... */
+const REDRIVABLE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
+/** ...and while it is younger than the longest an execution may be open (one year). */
+const MAX_OPEN_MS = 365 * 24 * 60 * 60 * 1000;
+
+interface RedriveStatus {
+  redriveStatus: 'REDRIVABLE' | 'NOT_REDRIVABLE' | 'REDRIVABLE_BY_MAP_RUN';
+  /** Why not, when NOT_REDRIVABLE (AWS's redriveStatusReason wording). */
+  reason?: string;
+}
+
+const notRedrivable = (reason: string): RedriveStatus => ({ redriveStatus: 'NOT_REDRIVABLE', reason });
+
+/**
+ * Whether RedriveExecution would redrive the execution now, and why not. The reasons are the
+ * ones AWS documents for redriveStatusReason.
+ */
+async function redriveStatusOf(service: ServiceContext, e: ExecutionRecord): Promise<RedriveStatus> {
+  if (e.status === 'RUNNING' || e.status === 'SUCCEEDED') {
+    return notRedrivable(`Execution is ${e.status} and cannot be redriven`);
+  }
+  // A redrive adds ExecutionRedriven and at least one more event.
+  if (e.nextEventId - 1 >= service.runtime.maxHistoryEvents - 1) {
+    return notRedrivable('Execution history event limit exceeded');
+  }
+  if (e.redrivable !== true)
+    return notRedrivable('Execution was started before the launch of RedriveExecution');
+  // A Distributed Map's child runs again when its parent is redriven (its Map Run redrives it).
+  if (e.mapRunArn !== undefined) return { redriveStatus: 'REDRIVABLE_BY_MAP_RUN' };
+  const stateMachine: StateMachineRecord | undefined = await service.runtime.stateMachine(e.stateMachineArn);
+  if (stateMachine === undefined || stateMachine.status === 'DELETING') {
+    return notRedrivable('State machine is in DELETING status');
+  }
+  const now = service.now();
+  if (now - e.startDate > MAX_OPEN_MS) return notRedrivable('Execution has exceeded the max execution time');
+  if (e.stopDate !== undefined && now - e.stopDate > REDRIVABLE_PERIOD_MS) {
+    return notRedrivable('Execution redrivable period exceeded');
+  }
+  return { redriveStatus: 'REDRIVABLE' };
+}
+
+/** redriveCount, redriveDate, redriveStatus and redriveStatusReason, as DescribeExecution gives them. */
+async function redriveMembers(service: ServiceContext, e: ExecutionRecord): Promise<Record<string, unknown>> {
+  const status = await redriveStatusOf(service, e);
+  const out: Record<string, unknown> = { redriveCount: e.redriveCount };
+  if (e.redriveDate !== undefined) out['redriveDate'] = new Date(e.redriveDate);
+  out['redriveStatus'] = status.redriveStatus;
+  if (status.reason !== undefined) out['redriveStatusReason'] = status.reason;
+  return out;
 }
 
 export const DescribeExecution: Operation = async (service, input) => {
@@ -138,7 +182,7 @@ export const DescribeExecution: Operation = async (service, input) => {
     startDate: new Date(e.startDate),
     input: e.input,
     inputDetails: { included: true },
-    ...redriveStatus(e.status),
+    ...(await redriveMembers(service, e)),
   };
   if (e.stopDate !== undefined) out['stopDate'] = new Date(e.stopDate);
   if (e.output !== undefined) {
@@ -195,22 +239,29 @@ export function executionListItem(e: ExecutionRecord): Record<string, unknown> {
     ...(e.stateMachineVersionArn !== undefined ? { stateMachineVersionArn: e.stateMachineVersionArn } : {}),
     ...(e.stateMachineAliasArn !== undefined ? { stateMachineAliasArn: e.stateMachineAliasArn } : {}),
     redriveCount: e.redriveCount,
+    ...(e.redriveDate !== undefined ? { redriveDate: new Date(e.redriveDate) } : {}),
   };
 }
 
 export const ListExecutions: Operation = async (service, input) => {
   const source = await executionSource(service, input);
   const status = input.optionalString('statusFilter') as ExecutionStatus | undefined;
+  const redriveFilter = input.optionalString('redriveFilter');
   const parent =
     source.stateMachineArn ??
     source.stateMachineVersionArn ??
     source.stateMachineAliasArn ??
     source.mapRunArn ??
     '';
-  const query = `executions:${parent}:${status ?? ''}`;
+  const query =
+    `executions:${parent}:${status ?? ''}` + (redriveFilter !== undefined ? `:${redriveFilter}` : '');
   const after = decodeToken(input.optionalString('nextToken'), query, isCursor);
   const page = await service.store.listExecutions(
-    { ...source, ...(status !== undefined ? { status } : {}) },
+    {
+      ...source,
+      ...(status !== undefined ? { status } : {}),
+      ...(redriveFilter !== undefined ? { redriven: redriveFilter === 'REDRIVEN' } : {}),
+    },
     { limit: pageSize(input.optionalNumber('maxResults')), ...(after !== undefined ? { after } : {}) },
   );
   return {
@@ -229,6 +280,46 @@ export const StopExecution: Operation = async (service, input) => {
   if (outcome.kind === 'missing') throw executionDoesNotExist(e.executionArn);
   const stopDate = outcome.execution.stopDate ?? service.now();
   return { stopDate: new Date(stopDate) };
+};
+
+/**
+ * RedriveExecution. A client token used for a redrive of this execution in the last 15 minutes
+ * answers that redrive's date again, without redriving (the SDKs fill one in on every call).
+ */
+export const RedriveExecution: Operation = async (service, input) => {
+  const e = await existingExecution(service, input.string('executionArn'));
+  const clientToken = input.optionalString('clientToken');
+  const seen =
+    clientToken === undefined
+      ? undefined
+      : e.redriveTokens?.find(
+          (t) => t.token === clientToken && service.now() - t.redriveDate < REDRIVE_TOKEN_TTL_MS,
+        );
+  if (seen !== undefined) return { redriveDate: new Date(seen.redriveDate) };
+  const status = await redriveStatusOf(service, e);
+  if (status.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
+    throw executionNotRedrivable('Execution is a child of a Map Run: redrive its parent execution');
+  }
+  if (status.redriveStatus !== 'REDRIVABLE') {
+    throw executionNotRedrivable(status.reason ?? 'Execution cannot be redriven');
+  }
+  const outcome = await service.runtime.redriveExecution(e.executionArn, clientToken);
+  switch (outcome.kind) {
+    case 'missing':
+      throw executionDoesNotExist(e.executionArn);
+    case 'notRedrivable': {
+      // It changed meanwhile (another request redrove it): say why as it stands now.
+      const now = await redriveStatusOf(service, outcome.execution);
+      throw executionNotRedrivable(now.reason ?? 'Execution cannot be redriven');
+    }
+    case 'repeated':
+    case 'redriven':
+      return { redriveDate: new Date(outcome.redriveDate) };
+    default: {
+      const never: never = outcome;
+      throw new Error(`unknown redrive outcome ${JSON.stringify(never)}`);
+    }
+  }
 };
 
 /** History events in the API's shape; without execution data, payloads are left out. */

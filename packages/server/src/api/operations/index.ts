@@ -17,6 +17,7 @@ import {
   DescribeStateMachineForExecution,
   GetExecutionHistory,
   ListExecutions,
+  RedriveExecution,
   StartExecution,
   StopExecution,
 } from './executions.js';
@@ -60,6 +61,7 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeExecution,
   ListExecutions,
   StopExecution,
+  RedriveExecution,
   GetExecutionHistory,
   DescribeStateMachineForExecution,
   DescribeMapRun,

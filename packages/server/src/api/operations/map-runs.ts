@@ -9,7 +9,7 @@ function counts(run: MapRunRecord): Record<string, number> {
   const closed = run.succeeded + run.failed + run.timedOut + run.aborted;
   return {
     pending: run.total - run.launched,
-    running: run.launched - closed,
+    running: run.launched - closed - run.pendingRedrive,
     succeeded: run.succeeded,
     failed: run.failed,
     timedOut: run.timedOut,
@@ -17,7 +17,7 @@ function counts(run: MapRunRecord): Record<string, number> {
     total: run.total,
     resultsWritten: run.status === 'SUCCEEDED' ? run.succeeded : 0,
     failuresNotRedrivable: 0,
-    pendingRedrive: 0,
+    pendingRedrive: run.pendingRedrive,
   };
 }
 
@@ -36,7 +36,8 @@ export const DescribeMapRun: Operation = async (service, input) => {
     toleratedFailureCount: run.toleratedFailureCount,
     itemCounts: counts(run),
     executionCounts: counts(run),
-    redriveCount: 0,
+    redriveCount: run.redriveCount,
+    ...(run.redriveDate !== undefined ? { redriveDate: new Date(run.redriveDate) } : {}),
   };
 };
 
