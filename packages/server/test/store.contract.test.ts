@@ -512,6 +512,56 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
         assert.equal((await store.getExecution(executionRecord(m, 'e1', 0).executionArn))?.name, 'e1');
       }));
 
+    void it('keeps the root thread and child threads through puts, untouched commits and deletes', () =>
+      withStore(async (store) => {
+        const m = machineRecord('threads', 1);
+        const execution = executionRecord(m, 'run', 5000);
+        const arn = execution.executionArn;
+        await startExecution(store, execution);
+        const childA = threadRecord('root/0', 'B', 2);
+        const childB = threadRecord('root/1', 'C', 2);
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 1, 3),
+            threadsPut: [childB, threadRecord('root', 'P', 2), childA],
+          }),
+          true,
+        );
+        assert.deepEqual(await store.loadThreads(arn), [threadRecord('root', 'P', 2), childA, childB]);
+        // A commit that leaves the root alone keeps it as it was.
+        const movedA = threadRecord('root/0', 'B2', 3);
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 2, 4),
+            threadsPut: [movedA],
+            threadsDeleted: ['root/1'],
+          }),
+          true,
+        );
+        assert.deepEqual(await store.loadThreads(arn), [threadRecord('root', 'P', 2), movedA]);
+        // The root can go while children stay (and come back).
+        assert.equal(
+          await store.commitTransition({ ...emptyCommit(arn, 3, 5), threadsDeleted: ['root'] }),
+          true,
+        );
+        assert.deepEqual(await store.loadThreads(arn), [movedA]);
+        assert.equal(
+          await store.commitTransition({
+            ...emptyCommit(arn, 4, 6),
+            threadsPut: [threadRecord('root', 'Q', 5)],
+            threadsDeleted: ['root/0'],
+          }),
+          true,
+        );
+        assert.deepEqual(await store.loadThreads(arn), [threadRecord('root', 'Q', 5)]);
+        // A commit that loses its version check changes no thread.
+        assert.equal(
+          await store.commitTransition({ ...emptyCommit(arn, 1, 9), threadsDeleted: ['root'] }),
+          false,
+        );
+        assert.deepEqual(await store.loadThreads(arn), [threadRecord('root', 'Q', 5)]);
+      }));
+
     void it('creates an execution together with its first transition, or answers the existing one', () =>
       withStore(async (store) => {
         const m = machineRecord('m', 1);
@@ -2177,7 +2227,7 @@ void describe('sqlite store durability', () => {
       const check = new Database(file);
       try {
         assert.equal(check.pragma('user_version', { simple: true }), sqliteMigrations.length);
-        assert.equal(sqliteMigrations.length, 9);
+        assert.equal(sqliteMigrations.length, 10);
         const names = check
           .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
           .all()

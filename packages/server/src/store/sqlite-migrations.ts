@@ -307,4 +307,15 @@ export const sqliteMigrations: readonly string[] = [
   ALTER TABLE map_runs ADD COLUMN redrive_date INTEGER;
   ALTER TABLE map_runs ADD COLUMN pending_redrive INTEGER NOT NULL DEFAULT 0;
   `,
+  // 10: the root thread of control lives in its execution's row (\`root_thread\`), not in
+  // \`threads\`: most executions have no other thread, and the row is written by every transition
+  // anyway, so a Task's round trip saves the thread's INSERT and DELETE (and their pages). Running
+  // executions' root threads move over.
+  `
+  ALTER TABLE executions ADD COLUMN root_thread TEXT;
+  UPDATE executions SET root_thread =
+      (SELECT data FROM threads WHERE threads.execution_seq = executions.seq AND threads.id = 'root')
+    WHERE seq IN (SELECT execution_seq FROM threads WHERE id = 'root');
+  DELETE FROM threads WHERE id = 'root';
+  `,
 ];

@@ -21,6 +21,7 @@ import type {
   ThreadRecord,
   TimerRecord,
 } from '@stepwise/core';
+import { ROOT_THREAD } from '@stepwise/core';
 import { sqliteMigrations } from './sqlite-migrations.js';
 import type {
   ActivityRecord,
@@ -171,6 +172,7 @@ export class SqliteStore implements Store {
       number | null,
       number | null,
       string | null,
+      string | null,
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
@@ -199,6 +201,8 @@ export class SqliteStore implements Store {
       string | null,
       number | null,
       number | null,
+      0 | 1,
+      string | null,
       string,
       number,
     ],
@@ -217,6 +221,8 @@ export class SqliteStore implements Store {
       number,
       number,
       string | null,
+      0 | 1,
+      string | null,
       string,
       number,
     ],
@@ -231,7 +237,7 @@ export class SqliteStore implements Store {
   private readonly insertMapRunItem: Statement<[string, number, string]>;
   private readonly selectMapRunItem: Statement<[string, number], { input: string }>;
 
-  private readonly selectThreads: Statement<[string], { data: string }>;
+  private readonly selectThreads: Statement<[string, string], { data: string }>;
   private readonly upsertThread: Statement<[number, string, string]>;
   private readonly deleteThread: Statement<[number, string]>;
   private readonly selectRedriveThreads: Statement<[string], { data: string }>;
@@ -387,10 +393,10 @@ export class SqliteStore implements Store {
     this.deleteResourceTags = db.prepare('DELETE FROM resource_tags WHERE resource_arn = ?');
 
     this.insertExecution = db.prepare(
-      `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}) ` +
+      `INSERT OR IGNORE INTO executions (${EXECUTION_COLUMNS}, root_thread) ` +
         `VALUES (${EXECUTION_COLUMNS.split(',')
           .map(() => '?')
-          .join(', ')})`,
+          .join(', ')}, ?)`,
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
     const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
@@ -413,13 +419,14 @@ export class SqliteStore implements Store {
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
         'error = coalesce(?, error), cause = coalesce(?, cause), stop_date = coalesce(?, stop_date), ' +
-        'redrivable = coalesce(?, redrivable), version = version + 1 WHERE arn = ? AND version = ? ' +
-        'RETURNING seq',
+        'redrivable = coalesce(?, redrivable), root_thread = CASE WHEN ? THEN ? ELSE root_thread END, ' +
+        'version = version + 1 WHERE arn = ? AND version = ? RETURNING seq',
     );
     this.redriveExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = ?, error = ?, cause = ?, ' +
         'stop_date = ?, redrivable = ?, redrive_count = ?, redrive_date = ?, redrive_tokens = ?, ' +
-        'version = version + 1 WHERE arn = ? AND version = ? RETURNING seq',
+        'root_thread = CASE WHEN ? THEN ? ELSE root_thread END, version = version + 1 ' +
+        'WHERE arn = ? AND version = ? RETURNING seq',
     );
 
     this.insertMapRun = db.prepare(
@@ -447,7 +454,12 @@ export class SqliteStore implements Store {
 
     // Threads and history events are keyed by the execution's seq (see migration 4).
     const seqOf = '(SELECT seq FROM executions WHERE arn = ?)';
-    this.selectThreads = db.prepare(`SELECT data FROM threads WHERE execution_seq = ${seqOf} ORDER BY id`);
+    // The root thread is kept in the execution's row (migration 10); the others in `threads`.
+    this.selectThreads = db.prepare(
+      `SELECT id, data FROM threads WHERE execution_seq = ${seqOf} UNION ALL ` +
+        `SELECT '${ROOT_THREAD}' AS id, root_thread AS data FROM executions ` +
+        'WHERE arn = ? AND root_thread IS NOT NULL ORDER BY id',
+    );
     this.upsertThread = db.prepare(
       'INSERT INTO threads (execution_seq, id, data) VALUES (?, ?, ?) ' +
         'ON CONFLICT (execution_seq, id) DO UPDATE SET data = excluded.data',
@@ -538,6 +550,7 @@ export class SqliteStore implements Store {
           execution.redriveDate ?? null,
           redrivableFlag(first) ?? (execution.redrivable === true ? 1 : null),
           execution.redriveTokens === undefined ? null : JSON.stringify(execution.redriveTokens),
+          rootThreadWrite(first).data,
         );
         if (inserted.changes === 0) {
           const existing = this.selectExecution.get(execution.executionArn);
@@ -817,6 +830,7 @@ export class SqliteStore implements Store {
   private applyCommitRows(commit: TransitionCommit): boolean {
     const arn = commit.executionArn;
     const patch = commit.execution;
+    const root = rootThreadWrite(commit);
     const updated =
       patch.redriven === undefined
         ? this.updateExecution.get(
@@ -827,6 +841,8 @@ export class SqliteStore implements Store {
             optionalJson(patch.cause),
             patch.stopDate ?? null,
             redrivableFlag(commit),
+            root.changed,
+            root.data,
             arn,
             commit.expectedVersion,
           )
@@ -843,6 +859,8 @@ export class SqliteStore implements Store {
             commit.redriveTokens === undefined || commit.redriveTokens.length === 0
               ? null
               : JSON.stringify(commit.redriveTokens),
+            root.changed,
+            root.data,
             arn,
             commit.expectedVersion,
           );
@@ -872,8 +890,13 @@ export class SqliteStore implements Store {
       }
       this.insertEvents[end - start - 1]?.run(...values);
     }
-    for (const id of commit.threadsDeleted) this.deleteThread.run(seq, id);
-    for (const thread of commit.threadsPut) this.upsertThread.run(seq, thread.id, JSON.stringify(thread));
+    // The root thread was written with the row (rootThreadWrite).
+    for (const id of commit.threadsDeleted) {
+      if (id !== ROOT_THREAD) this.deleteThread.run(seq, id);
+    }
+    for (const thread of commit.threadsPut) {
+      if (thread.id !== ROOT_THREAD) this.upsertThread.run(seq, thread.id, JSON.stringify(thread));
+    }
     if (commit.redriveThreads !== undefined) {
       this.deleteRedriveThreads.run(seq);
       for (const thread of commit.redriveThreads) {
@@ -1164,7 +1187,9 @@ export class SqliteStore implements Store {
   }
 
   loadThreads(executionArn: string): Promise<ThreadRecord[]> {
-    return run(() => this.selectThreads.all(executionArn).map((row) => JSON.parse(row.data) as ThreadRecord));
+    return run(() =>
+      this.selectThreads.all(executionArn, executionArn).map((row) => JSON.parse(row.data) as ThreadRecord),
+    );
   }
 
   loadRedriveThreads(executionArn: string): Promise<ThreadRecord[]> {
@@ -1523,4 +1548,17 @@ function migrate(db: Database.Database): void {
   while (step.immediate()) {
     // one migration per transaction
   }
+}
+
+/**
+ * What a commit does to the root thread, which lives in the execution's row: \`changed\` is 1 when
+ * the commit puts or deletes it (\`data\` is then its new JSON, or null), 0 when it leaves it alone.
+ */
+function rootThreadWrite(commit: TransitionCommit): { changed: 0 | 1; data: string | null } {
+  for (const thread of commit.threadsPut) {
+    if (thread.id === ROOT_THREAD) return { changed: 1, data: JSON.stringify(thread) };
+  }
+  return commit.threadsDeleted.includes(ROOT_THREAD)
+    ? { changed: 1, data: null }
+    : { changed: 0, data: null };
 }
