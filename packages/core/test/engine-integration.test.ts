@@ -216,6 +216,40 @@ describe('service integration Task states', () => {
     assert.equal(h.status, 'FAILED');
   });
 
+  it('invocations count across later visits of a state, through other states in between', () => {
+    const h = start(
+      {
+        StartAt: 'Invoke',
+        States: {
+          Invoke: { Type: 'Task', Resource: LAMBDA, Parameters: { FunctionName: 'f' }, Next: 'Between' },
+          Between: { Type: 'Pass', Next: 'Again' },
+          Again: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.Payload.again', BooleanEquals: true, Next: 'Invoke' }],
+            Default: 'Done',
+          },
+          Done: { Type: 'Succeed' },
+        },
+      },
+      {},
+      { testCase: 'Loop' },
+    );
+    const first = h.lastCall();
+    assert.equal(first.invocation, 0);
+    assert.ok(
+      h.deliver({ type: 'IntegrationSucceeded', token: first.token, output: { Payload: { again: true } } })
+        .ok,
+    );
+    const second = h.lastCall();
+    assert.notEqual(second.token, first.token);
+    assert.equal(second.invocation, 1, 'the second visit is the second invocation');
+    assert.ok(
+      h.deliver({ type: 'IntegrationSucceeded', token: second.token, output: { Payload: { again: false } } })
+        .ok,
+    );
+    assert.equal(h.status, 'SUCCEEDED');
+  });
+
   it('the guard makes the call again when the runtime has not answered, keeping the invocation', () => {
     const h = start(lambdaMachine(), {}, { testCase: 'HappyPath' });
     const call = h.lastCall();

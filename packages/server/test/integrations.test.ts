@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import {
   PublishStateMachineVersionCommand,
+  RedriveExecutionCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -57,6 +58,7 @@ function mockConfig(machine: string): object {
           Exhausted: { LambdaState: 'MockedLambdaNotReadyOnce' },
         },
       },
+      [`${machine}-redrive`]: { TestCases: { FailOnce: { Call: 'MockedFailsThenReturns' } } },
       [`${machine}-callback`]: {
         TestCases: {
           Approved: { AskApproval: 'ApprovalGiven' },
@@ -73,6 +75,10 @@ function mockConfig(machine: string): object {
       },
       MockedLambdaNotReadyOnce: {
         '0': { Throw: { Error: 'Lambda.ResourceNotReadyException', Cause: 'Lambda resource is not ready.' } },
+      },
+      MockedFailsThenReturns: {
+        '0': { Throw: { Error: 'Lambda.ServiceException', Cause: 'boom' } },
+        '1': { Return: HELLO },
       },
       MockedSQSSuccess: { '0': { Return: { MD5OfMessageBody: '3bcb6e8e', MessageId: '3bcb6e8e-8b51' } } },
       ApprovalGiven: { '0': { Return: { approved: true } } },
@@ -270,6 +276,28 @@ print(json.dumps({'arn': arn, 'sm': d['stateMachineArn'], 'status': d['status'],
     assert.match(done.cause ?? '', /has no response for invocation 1/);
     const events = await history(client, arn);
     assert.deepEqual(types(events).slice(-2), ['TaskStartFailed', 'ExecutionFailed']);
+  });
+
+  test('a redriven execution goes on counting invocations: the failed call is invocation 0, the redrive 1', async () => {
+    const created = await client.send(
+      new CreateStateMachineCommand({
+        name: `${machineName}-redrive`,
+        definition: JSON.stringify({
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: LAMBDA, Parameters: { FunctionName: 'f' }, End: true } },
+        }),
+        roleArn: ROLE,
+      }),
+    );
+    const arn = await start(client, `${created.stateMachineArn!}#FailOnce`, {});
+    const failed = await waitForEnd(client, arn, 20_000);
+    assert.equal(failed.status, 'FAILED');
+    assert.equal(failed.error, 'Lambda.ServiceException');
+    await client.send(new RedriveExecutionCommand({ executionArn: arn }));
+    const done = await waitForEnd(client, arn, 20_000);
+    assert.equal(done.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(done.output ?? 'null'), HELLO);
+    assert.equal(done.redriveCount, 1);
   });
 
   test('a state the test case does not map cannot be called: States.Runtime says how to mock it', async () => {

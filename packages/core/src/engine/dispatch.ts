@@ -82,6 +82,8 @@ function enterState(step: Step, previous: Readonly<ThreadRecord>, next: NonNulla
   };
   if (previous.index !== undefined) thread.index = previous.index;
   if (previous.variables !== undefined) thread.variables = previous.variables;
+  // The root's mock invocation counts last the whole execution (later visits keep counting).
+  if (previous.invocations !== undefined) thread.invocations = previous.invocations;
   step.putThread(thread);
   return guarded(step, thread, state, () => runState(step, thread, state));
 }
