@@ -110,14 +110,16 @@ try {
       );
     }
     // One long execution: EVENTS history events.
+    // History is keyed by the execution's integer key (seq), not its ARN (SQLite migration 4).
     const long = machines[1].executionArn;
-    db.prepare('DELETE FROM history_events WHERE execution_arn = ?').run(long);
+    const longSeq = db.prepare('SELECT seq FROM executions WHERE arn = ?').pluck().get(long);
+    db.prepare('DELETE FROM history_events WHERE execution_seq = ?').run(longSeq);
     const event = db.prepare(
-      'INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details_member, details) ' +
+      'INSERT INTO history_events (execution_seq, id, previous_event_id, timestamp, type, details_member, details) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     event.run(
-      long,
+      longSeq,
       1,
       0,
       now,
@@ -128,7 +130,7 @@ try {
     for (let id = 2; id <= EVENTS; id++) {
       const entered = id % 2 === 0;
       event.run(
-        long,
+        longSeq,
         id,
         id - 1,
         now + id,

@@ -318,4 +318,14 @@ export const sqliteMigrations: readonly string[] = [
     WHERE seq IN (SELECT execution_seq FROM threads WHERE id = 'root');
   DELETE FROM threads WHERE id = 'root';
   `,
+  // 11: the index by machine and status leaves SUCCEEDED executions out. Ending an execution
+  // moved its entry from the RUNNING part of the index to the SUCCEEDED part, a second page
+  // written per round trip; now a success only deletes the entry, near the right edge where it
+  // went in. Listing SUCCEEDED executions reads executions_by_machine instead, where most rows
+  // of a machine are successes anyway.
+  `
+  DROP INDEX executions_by_machine_status;
+  CREATE INDEX executions_by_machine_status ON executions (state_machine_arn, status, start_date, arn DESC)
+    WHERE status <> 'SUCCEEDED';
+  `,
 ];

@@ -92,6 +92,8 @@ const MAX_EVENTS_PER_INSERT = 4;
 
 /** Keyset predicate for (start_date DESC, arn ASC); the range term lets SQLite seek in the index. */
 const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
+/** Repeats a status condition so that the planner may use the partial status index (migration 11). */
+const UNSUCCEEDED = "AND status <> 'SUCCEEDED'";
 
 /** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
 function redrivableFlag(commit: TransitionCommit): number | null {
@@ -186,6 +188,8 @@ export class SqliteStore implements Store {
   /** The same four listings for the children of a Map Run. */
   private readonly listChildrenFirst: Statement<[string, number], ExecutionRow>;
   private readonly listChildrenAfter: Statement<[string, number, number, string, number], ExecutionRow>;
+  private readonly listSucceededFirst: Statement<[string, number], ExecutionRow>;
+  private readonly listSucceededAfter: Statement<[string, number, number, string, number], ExecutionRow>;
   private readonly listChildrenByStatusFirst: Statement<[string, string, number], ExecutionRow>;
   private readonly listChildrenByStatusAfter: Statement<
     [string, string, number, number, string, number],
@@ -403,9 +407,17 @@ export class SqliteStore implements Store {
     const newestFirst = 'ORDER BY start_date DESC, arn LIMIT ?';
     this.listExecutionsFirst = db.prepare(`${byMachine} ${newestFirst}`);
     this.listExecutionsAfter = db.prepare(`${byMachine} AND ${EXECUTION_AFTER} ${newestFirst}`);
-    this.listExecutionsByStatusFirst = db.prepare(`${byMachine} AND status = ? ${newestFirst}`);
+    // The status index leaves SUCCEEDED out (migration 11); the repeated condition lets the
+    // planner use it for the other statuses. SUCCEEDED is read through executions_by_machine.
+    this.listExecutionsByStatusFirst = db.prepare(
+      `${byMachine} AND status = ? ${UNSUCCEEDED} ${newestFirst}`,
+    );
     this.listExecutionsByStatusAfter = db.prepare(
-      `${byMachine} AND status = ? AND ${EXECUTION_AFTER} ${newestFirst}`,
+      `${byMachine} AND status = ? ${UNSUCCEEDED} AND ${EXECUTION_AFTER} ${newestFirst}`,
+    );
+    this.listSucceededFirst = db.prepare(`${byMachine} AND status = 'SUCCEEDED' ${newestFirst}`);
+    this.listSucceededAfter = db.prepare(
+      `${byMachine} AND status = 'SUCCEEDED' AND ${EXECUTION_AFTER} ${newestFirst}`,
     );
     const byMapRun = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = ?`;
     this.listChildrenFirst = db.prepare(`${byMapRun} ${newestFirst}`);
@@ -1138,6 +1150,11 @@ export class SqliteStore implements Store {
           after === undefined
             ? first.all(parent.arn, fetch)
             : next.all(parent.arn, after.startDate, after.startDate, after.arn, fetch);
+      } else if (byMachine && filter.status === 'SUCCEEDED') {
+        rows =
+          after === undefined
+            ? this.listSucceededFirst.all(parent.arn, fetch)
+            : this.listSucceededAfter.all(parent.arn, after.startDate, after.startDate, after.arn, fetch);
       } else {
         rows =
           after === undefined
@@ -1374,6 +1391,8 @@ export class SqliteStore implements Store {
       if (filter.status !== undefined) {
         where.push('status = ?');
         params.push(filter.status);
+        if (filter.stateMachineArn !== undefined && filter.status !== 'SUCCEEDED')
+          where.push(UNSUCCEEDED.slice(4));
       }
       if (filter.namePrefix !== undefined && filter.namePrefix !== '') {
         where.push('substr(name, 1, ?) = ?');
@@ -1406,10 +1425,20 @@ export class SqliteStore implements Store {
   countExecutions(stateMachineArn: string): Promise<Partial<Record<ExecutionStatus, number>>> {
     return run(() => {
       const counts: Partial<Record<ExecutionStatus, number>> = {};
+      // Both counts read an index alone: the partial status index has every status but SUCCEEDED.
       const rows = this.lazy<{ status: ExecutionStatus; n: number }>(
-        'SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? GROUP BY status',
+        `SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? ${UNSUCCEEDED} GROUP BY status`,
       ).all(stateMachineArn);
-      for (const row of rows) counts[row.status] = row.n;
+      const total =
+        this.lazy<{ n: number }>('SELECT count(*) AS n FROM executions WHERE state_machine_arn = ?').get(
+          stateMachineArn,
+        )?.n ?? 0;
+      let others = 0;
+      for (const row of rows) {
+        counts[row.status] = row.n;
+        others += row.n;
+      }
+      if (total > others) counts.SUCCEEDED = total - others;
       return counts;
     });
   }
