@@ -858,6 +858,26 @@ function storeContract(name: string, factory: StoreFactory, skip: string | false
           done.items.map((e) => e.name),
           ['e4', 'e1'],
         );
+        const firstDone = await store.listExecutions(
+          { stateMachineArn: m.stateMachineArn, status: 'SUCCEEDED' },
+          { limit: 1 },
+        );
+        assert.deepEqual(
+          firstDone.items.map((e) => e.name),
+          ['e4'],
+        );
+        assert.ok(firstDone.next);
+        const lastDone = await store.listExecutions(
+          { stateMachineArn: m.stateMachineArn, status: 'SUCCEEDED' },
+          { limit: 1, after: firstDone.next },
+        );
+        assert.deepEqual(
+          lastDone.items.map((e) => e.name),
+          ['e1'],
+        );
+        assert.equal(lastDone.next, undefined);
+        assert.deepEqual(await store.countExecutions(m.stateMachineArn), { RUNNING: 4, SUCCEEDED: 2 });
+        assert.deepEqual(await store.countExecutions(`${REGION}:stateMachine:none`), {});
         assert.deepEqual(
           await store.listExecutions(
             { stateMachineArn: m.stateMachineArn, status: 'ABORTED' },
