@@ -286,27 +286,20 @@ export class Runtime {
         const snapshot = this.snapshot(record, revision, input.value);
         const first = await this.compute(loaded, snapshot, [], { type: 'StartExecution' }, record.startDate);
         if (!first.ok) throw new Error(`StartExecution was rejected: ${first.rejection}`);
-        const { result, handed } = await this.startForWaiters(
-          loaded,
-          revision,
-          record,
-          input.value,
-          [],
+        let existing: ExecutionRecord | undefined;
+        const execution = await this.commitResult(
+          { loaded, revision, record, input: input.value, threads: [] },
           first,
+          async (commit) => {
+            const outcome = await this.store.createExecution(record, commit);
+            if (!outcome.created) existing = outcome.existing;
+            return outcome.created;
+          },
         );
-        let committed = false;
-        try {
-          const { commit, actions } = toCommit(record, result);
-          const outcome = await this.store.createExecution(record, commit);
-          if (!outcome.created) return { created: false, execution: outcome.existing };
-          committed = true;
-          const execution = applyPatch(record, commit);
-          this.remember(execution, [], commit, input.value);
-          this.afterCommit(commit, execution, actions, revision);
-          return { created: true, execution };
-        } finally {
-          if (handed !== undefined) settle(handed, committed);
-        }
+        if (execution !== undefined) return { created: true, execution };
+        if (existing === undefined)
+          throw new Error(`execution ${executionArn} was neither created nor found`);
+        return { created: false, execution: existing };
       }),
     );
   }
@@ -334,21 +327,17 @@ export class Runtime {
         }
         return { kind: 'rejected', rejection: first.rejection, execution: record };
       }
-      const { result, handed } = await this.startForWaiters(loaded, revision, record, input, threads, first);
-      let committed = false;
-      try {
-        const { commit, actions } = toCommit(record, result);
-        if (isEmpty(commit, record) && actions.length === 0) return { kind: 'applied', execution: record };
-        if (await this.store.commitTransition(commit)) {
-          committed = true;
-          const execution = applyPatch(record, commit);
-          this.remember(execution, threads, commit, input);
-          this.afterCommit(commit, execution, actions, revision);
-          return { kind: 'applied', execution };
-        }
-      } finally {
-        if (handed !== undefined) settle(handed, committed);
-      }
+      let unchanged = false;
+      const execution = await this.commitResult(
+        { loaded, revision, record, input, threads },
+        first,
+        async (commit, actions) => {
+          unchanged = isEmpty(commit, record) && actions.length === 0;
+          return !unchanged && this.store.commitTransition(commit);
+        },
+      );
+      if (unchanged) return { kind: 'applied', execution: record };
+      if (execution !== undefined) return { kind: 'applied', execution };
       this.hot.delete(executionArn);
     }
     throw new Error(`execution ${executionArn}: too many concurrent transitions`);
@@ -381,32 +370,19 @@ export class Runtime {
           const snapshot = this.snapshot(record, revision, input);
           const first = await this.compute(loaded, snapshot, threads, { type: 'RedriveExecution' }, now);
           if (!first.ok) return { kind: 'notRedrivable', execution: record };
-          const { result, handed } = await this.startForWaiters(
-            loaded,
-            revision,
-            record,
-            input,
-            threads,
+          const execution = await this.commitResult(
+            // The live threads were empty: everything the redrive runs is in the commit.
+            { loaded, revision, record, input, threads, liveThreads: [] },
             first,
+            (commit) => {
+              commit.redriveTokens =
+                clientToken === undefined
+                  ? tokens
+                  : [{ token: clientToken, redriveDate: now }, ...tokens].slice(0, REDRIVE_TOKENS_KEPT);
+              return this.store.commitTransition(commit);
+            },
           );
-          let committed = false;
-          try {
-            const { commit, actions } = toCommit(record, result);
-            commit.redriveTokens =
-              clientToken === undefined
-                ? tokens
-                : [{ token: clientToken, redriveDate: now }, ...tokens].slice(0, REDRIVE_TOKENS_KEPT);
-            if (await this.store.commitTransition(commit)) {
-              committed = true;
-              const execution = applyPatch(record, commit);
-              // The live threads were empty: everything the redrive runs is in the commit.
-              this.remember(execution, [], commit, input);
-              this.afterCommit(commit, execution, actions, revision);
-              return { kind: 'redriven', execution, redriveDate: now };
-            }
-          } finally {
-            if (handed !== undefined) settle(handed, committed);
-          }
+          if (execution !== undefined) return { kind: 'redriven', execution, redriveDate: now };
           this.hot.delete(executionArn);
         }
         throw new Error(`execution ${executionArn}: too many concurrent transitions`);
@@ -443,6 +419,42 @@ export class Runtime {
         throw new Error(`execution ${executionArn}: too many concurrent transitions`);
       }),
     );
+  }
+
+  /**
+   * The second half of every transition: starts tasks for waiting polls on top of `first`
+   * (startForWaiters), has `write` store the commit, and once it has landed keeps the result
+   * here (the hot copy, after-commit work) and answers the held polls. Undefined when `write`
+   * wrote nothing (a lost version race, an existing execution); the held polls then wait on.
+   */
+  private async commitResult(
+    state: {
+      loaded: LoadedDefinition;
+      revision: StateMachineRevision;
+      record: ExecutionRecord;
+      input: Json;
+      /** The threads the transition was computed on. */
+      threads: readonly ThreadRecord[];
+      /** The threads live before the commit, when they differ (a redrive's are its snapshot). */
+      liveThreads?: readonly ThreadRecord[];
+    },
+    first: Applied,
+    write: (commit: TransitionCommit, actions: Action[]) => Promise<boolean>,
+  ): Promise<ExecutionRecord | undefined> {
+    const { loaded, revision, record, input, threads } = state;
+    const { result, handed } = await this.startForWaiters(loaded, revision, record, input, threads, first);
+    let committed = false;
+    try {
+      const { commit, actions } = toCommit(record, result);
+      if (!(await write(commit, actions))) return undefined;
+      committed = true;
+      const execution = applyPatch(record, commit);
+      this.remember(execution, state.liveThreads ?? threads, commit, input);
+      this.afterCommit(commit, execution, actions, revision);
+      return execution;
+    } finally {
+      if (handed !== undefined) settle(handed, committed);
+    }
   }
 
   /**
