@@ -73,14 +73,6 @@ export function stateMachineArn(scope: ArnScope, name: string): string {
   return `${prefix(scope)}:stateMachine:${name}`;
 }
 
-export function stateMachineVersionArn(scope: ArnScope, name: string, version: number): string {
-  return `${prefix(scope)}:stateMachine:${name}:${version}`;
-}
-
-export function stateMachineAliasArn(scope: ArnScope, name: string, alias: string): string {
-  return `${prefix(scope)}:stateMachine:${name}:${alias}`;
-}
-
 export function executionArn(scope: ArnScope, stateMachineName: string, name: string): string {
   return `${prefix(scope)}:execution:${stateMachineName}:${name}`;
 }
@@ -98,11 +90,6 @@ export function expressExecutionArn(
 export function unqualifiedArn(sm: StateMachineArn): string {
   if (sm.version === undefined && sm.alias === undefined) return sm.arn;
   return stateMachineArn(sm, sm.label === undefined ? sm.name : `${sm.name}/${sm.label}`);
-}
-
-/** The unqualified state machine an execution (standard or express) belongs to. */
-export function stateMachineArnOf(execution: ExecutionArn | ExpressExecutionArn): string {
-  return stateMachineArn(execution, execution.stateMachineName);
 }
 
 // --- Parsing ----------------------------------------------------------------------------------

@@ -50,29 +50,12 @@ export function activityDoesNotExist(arn: string): ApiError {
   return new ApiError('ActivityDoesNotExist', `Activity Does Not Exist: '${arn}'`);
 }
 
-/** Unrecorded wording. */
-export function activityAlreadyExists(arn: string): ApiError {
-  return new ApiError('ActivityAlreadyExists', `Activity Already Exists: '${arn}'`);
-}
-
-export function activityWorkerLimitExceeded(): ApiError {
-  return new ApiError(
-    'ActivityWorkerLimitExceeded',
-    'The maximum number of workers concurrently polling for activity tasks has been reached.',
-  );
-}
-
 export function stateMachineDoesNotExist(arn: string): ApiError {
   return new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
 }
 
 export function stateMachineAlreadyExists(arn: string): ApiError {
   return new ApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
-}
-
-/** Unrecorded wording. */
-export function stateMachineDeleting(arn: string): ApiError {
-  return new ApiError('StateMachineDeleting', `State Machine Is Being Deleted: '${arn}'`);
 }
 
 export function stateMachineTypeNotSupported(): ApiError {

@@ -10,7 +10,6 @@ import { REDRIVE_TOKEN_TTL_MS } from '../../runtime/runtime.js';
 import type { NestedStartRequest, NestedStartResult } from '../../runtime/integrations.js';
 import { apiFailure } from '../../runtime/integrations.js';
 import { Input } from '../input.js';
-import { checkTestCase, splitTestCase } from '../test-cases.js';
 import {
   executionArn,
   parseExecutionArn,
@@ -36,18 +35,14 @@ import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../paginati
 import type { Operation, ServiceContext } from './context.js';
 import { describeRevision } from './state-machines.js';
 import type { Target } from './versions.js';
-import { aliasArnOf, pickByWeight, requireTarget, versionArnOf } from './versions.js';
+import { aliasArnOf, pickByWeight, requireTarget, startTarget, versionArnOf } from './versions.js';
 
 /**
  * Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight);
  * `#<test case>` after any of them runs a mock test case.
  */
 export const StartExecution: Operation = async (service, input) => {
-  const { arn, testCase } = splitTestCase(input.string('stateMachineArn'));
-  const target = await requireTarget(service, arn, pickByWeight, (machine) =>
-    service.runtime.stateMachine(machine),
-  );
-  if (testCase !== undefined) checkTestCase(service.mocks, target.stateMachine, testCase);
+  const { target, testCase } = await startTarget(service, input.string('stateMachineArn'));
   const options: StartOptions = testCase !== undefined ? { testCase } : {};
   if (target.stateMachine.type === 'EXPRESS') return startExpressExecution(service, target, input, options);
   const execution = await startStandard(service, target, input, options);
@@ -97,6 +92,7 @@ export async function startNestedExecution(
   request: NestedStartRequest,
 ): Promise<NestedStartResult> {
   try {
+    // A Task names a plain, version or alias ARN; `#` is not a test case there.
     const target = await requireTarget(service, request.stateMachineArn, pickByWeight, (machine) =>
       service.runtime.stateMachine(machine),
     );
@@ -271,13 +267,14 @@ export const ListExecutions: Operation = async (service, input) => {
 };
 
 export const StopExecution: Operation = async (service, input) => {
-  const e = await existingExecution(service, input.string('executionArn'));
-  const outcome = await service.runtime.deliver(e.executionArn, {
+  // The runtime reads the execution (or has it hot) and answers `missing` when there is none.
+  const arn = parseExecutionArn(input.string('executionArn')).arn;
+  const outcome = await service.runtime.deliver(arn, {
     type: 'StopExecution',
     error: input.optionalString('error') ?? null,
     cause: input.optionalString('cause') ?? null,
   });
-  if (outcome.kind === 'missing') throw executionDoesNotExist(e.executionArn);
+  if (outcome.kind === 'missing') throw executionDoesNotExist(arn);
   const stopDate = outcome.execution.stopDate ?? service.now();
   return { stopDate: new Date(stopDate) };
 };
@@ -386,8 +383,11 @@ export const DescribeStateMachineForExecution: Operation = async (service, input
 async function revisionIdOf(service: ServiceContext, e: ExecutionRecord): Promise<{ revisionId?: string }> {
   const versionArn = e.stateMachineVersionArn;
   if (versionArn !== undefined) {
-    const number = Number(versionArn.slice(versionArn.lastIndexOf(':') + 1));
-    const version = await service.store.getStateMachineVersion(e.stateMachineArn, number);
+    const number = parseStateMachineArn(versionArn).version;
+    const version =
+      number === undefined
+        ? undefined
+        : await service.store.getStateMachineVersion(e.stateMachineArn, number);
     if (version?.revisionKey === e.revisionKey) {
       return version.revisionId !== undefined ? { revisionId: version.revisionId } : {};
     }

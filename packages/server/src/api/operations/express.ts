@@ -12,9 +12,8 @@ import { isValidName } from '../names.js';
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
 import type { Target } from './versions.js';
-import { pickByWeight, requireTarget } from './versions.js';
+import { startTarget } from './versions.js';
 import type { StartOptions } from '../../runtime/runtime.js';
-import { checkTestCase, splitTestCase } from '../test-cases.js';
 
 /** AWS bills express executions in 100 ms steps; the figure is reported, not charged. */
 const BILLING_STEP_MS = 100;
@@ -67,10 +66,8 @@ export async function startExpressExecution(
 
 /** Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight). */
 export const StartSyncExecution: Operation = async (service, input) => {
-  const { arn, testCase } = splitTestCase(input.string('stateMachineArn'));
-  const target = await requireTarget(service, arn, pickByWeight);
+  const { target, testCase } = await startTarget(service, input.string('stateMachineArn'));
   if (target.stateMachine.type !== 'EXPRESS') throw stateMachineTypeNotSupported();
-  if (testCase !== undefined) checkTestCase(service.mocks, target.stateMachine, testCase);
   let closed: Promise<ExecutionRecord> | undefined;
   const started = await startExpress(
     service,

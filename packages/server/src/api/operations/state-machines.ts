@@ -8,7 +8,6 @@ import type { Diagnostic } from '@stepwise/core';
 import { formatInvalidDefinition, unsupportedFeatures, validateDefinition } from '@stepwise/core';
 import type {
   PublishRequest,
-  StateMachineRecord,
   StateMachineRevision,
   StateMachineType,
 } from '../../store/types.js';
@@ -24,7 +23,7 @@ import {
 import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Input } from '../input.js';
-import type { Operation, ServiceContext } from './context.js';
+import type { Operation } from './context.js';
 import { AWS_OWNED_KEY } from './activities.js';
 import { requestTags } from './tags.js';
 import {
@@ -33,6 +32,7 @@ import {
   publishCurrent,
   publishedOrThrow,
   requireTarget,
+  requireStateMachine,
   versionArnOf,
 } from './versions.js';
 
@@ -50,13 +50,6 @@ function checkDefinition(text: string, type: StateMachineType): void {
 
 function jsonText(input: Input, member: string, fallback: unknown): string {
   return JSON.stringify(input.has(member) ? input.raw(member) : fallback);
-}
-
-async function existing(service: ServiceContext, arnText: string): Promise<StateMachineRecord> {
-  const arn = parseStateMachineArn(arnText).arn;
-  const stateMachine = await service.store.getStateMachine(arn);
-  if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
-  return stateMachine;
 }
 
 export const CreateStateMachine: Operation = async (service, input) => {
@@ -159,7 +152,7 @@ export const DescribeStateMachine: Operation = async (service, input) => {
 };
 
 export const UpdateStateMachine: Operation = async (service, input) => {
-  const sm = await existing(service, input.string('stateMachineArn'));
+  const sm = await requireStateMachine(service, input.string('stateMachineArn'));
   if (!['definition', 'roleArn', 'loggingConfiguration', 'tracingConfiguration'].some((m) => input.has(m))) {
     throw missingRequiredParameter(
       'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified',

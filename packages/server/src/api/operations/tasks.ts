@@ -50,15 +50,17 @@ async function deliverToTask(
   service: ServiceContext,
   token: string,
   event: Parameters<ServiceContext['runtime']['deliver']>[1],
+  executionArn = executionOf(token),
 ): Promise<Record<string, unknown>> {
-  return answered(await service.runtime.deliver(executionOf(token), event));
+  return answered(await service.runtime.deliver(executionArn, event));
 }
 
 export const SendTaskSuccess: Operation = async (service, input) => {
   const token = input.string('taskToken');
-  executionOf(token);
+  // The token is checked before the output: a bad token is InvalidToken whatever the output.
+  const executionArn = executionOf(token);
   const output = parseTaskOutput(input.string('output')) as Json;
-  return deliverToTask(service, token, { type: 'TaskSucceeded', token, output });
+  return deliverToTask(service, token, { type: 'TaskSucceeded', token, output }, executionArn);
 };
 
 export const SendTaskFailure: Operation = async (service, input) => {

@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import { decodeToken, encodeToken, pageSize } from '../pagination.js';
 import type { Operation, ServiceContext } from './context.js';
+import { checkTestCase, splitTestCase } from '../test-cases.js';
 
 /** AWS's quotas per state machine. */
 export const MAX_VERSIONS = 1000;
@@ -113,6 +114,23 @@ export async function resolveTarget(
 }
 
 /** Like resolveTarget, but a missing anything is StateMachineDoesNotExist for the ARN given. */
+/**
+ * What StartExecution and StartSyncExecution start: the machine (from the runtime's cache, as
+ * every start reads it), version or alias, and the mock test case after `#`, checked.
+ */
+export async function startTarget(
+  service: ServiceContext,
+  arnText: string,
+): Promise<{ target: Target; testCase?: string }> {
+  const { arn, testCase } = splitTestCase(arnText);
+  const target = await requireTarget(service, arn, pickByWeight, (machine) =>
+    service.runtime.stateMachine(machine),
+  );
+  if (testCase === undefined) return { target };
+  checkTestCase(service.mocks, target.stateMachine, testCase);
+  return { target, testCase };
+}
+
 export async function requireTarget(
   service: ServiceContext,
   arnText: string,
@@ -180,10 +198,20 @@ export function publishedOrThrow(
   }
 }
 
-export const PublishStateMachineVersion: Operation = async (service, input) => {
-  const arn = parseStateMachineArn(input.string('stateMachineArn')).arn;
+/** The state machine an unqualified ARN names; StateMachineDoesNotExist when there is none. */
+export async function requireStateMachine(
+  service: ServiceContext,
+  arnText: string,
+): Promise<StateMachineRecord> {
+  const arn = parseStateMachineArn(arnText).arn;
   const stateMachine = await service.store.getStateMachine(arn);
   if (stateMachine === undefined) throw stateMachineDoesNotExist(arn);
+  return stateMachine;
+}
+
+export const PublishStateMachineVersion: Operation = async (service, input) => {
+  const stateMachine = await requireStateMachine(service, input.string('stateMachineArn'));
+  const arn = stateMachine.stateMachineArn;
   const version = await publishCurrent(service, stateMachine, {
     description: input.optionalString('description'),
     expectedRevisionId: input.optionalString('revisionId'),
