@@ -1,10 +1,18 @@
 /** Small rules every store shares, so that the backends cannot drift apart on them. */
-import type { ExecutionFilter, StateMachineVersionRecord, Tag } from './types.js';
+import type { ExecutionFilter, StateMachineAliasRecord, StateMachineVersionRecord, Tag } from './types.js';
 
 /** Page sizes are the API's business (0 means its default); a store only takes real ones. */
 export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1)
     throw new RangeError(`limit must be a positive integer: ${limit}`);
+}
+
+/** The aliases that route to a version, by name: DeleteStateMachineVersion refuses while any do. */
+export function aliasesRoutingTo(aliases: Iterable<StateMachineAliasRecord>, version: number): string[] {
+  return [...aliases]
+    .filter((alias) => alias.routing.some((route) => route.version === version))
+    .map((alias) => alias.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export type ExecutionParent = 'machine' | 'version' | 'alias' | 'mapRun';

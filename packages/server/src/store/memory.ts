@@ -38,7 +38,15 @@ import type {
   TagOutcome,
   TransitionCommit,
 } from './types.js';
-import { checkLimit, distinctTags, executionParent, run, taggedCount, versionRecord } from './common.js';
+import {
+  aliasesRoutingTo,
+  checkLimit,
+  distinctTags,
+  executionParent,
+  run,
+  taggedCount,
+  versionRecord,
+} from './common.js';
 
 /**
  * A copy with a JSON round trip's result: SQLite stores these records as columns and JSON
@@ -548,10 +556,7 @@ export class MemoryStore implements Store {
     version: number,
   ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
     return run(() => {
-      const aliases = [...(this.aliases.get(stateMachineArn)?.values() ?? [])]
-        .filter((alias) => alias.routing.some((route) => route.version === version))
-        .map((alias) => alias.name)
-        .sort(compareText);
+      const aliases = aliasesRoutingTo(this.aliases.get(stateMachineArn)?.values() ?? [], version);
       if (aliases.length > 0) return { deleted: false as const, aliases };
       this.versions.get(stateMachineArn)?.delete(version);
       return { deleted: true as const };

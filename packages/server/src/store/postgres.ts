@@ -85,9 +85,16 @@ import {
   toVersion,
   toAlias,
   routingJson,
-  aliasesRoutingTo,
+  redrivableFlag,
 } from './rows.js';
-import { checkLimit, distinctTags, executionParent, taggedCount, versionRecord } from './common.js';
+import {
+  aliasesRoutingTo,
+  checkLimit,
+  distinctTags,
+  executionParent,
+  taggedCount,
+  versionRecord,
+} from './common.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -430,12 +437,6 @@ function transitionParams(commit: TransitionCommit, nodeId: string): unknown[] {
     (commit.redriveThreads ?? []).map((t) => t.id),
     (commit.redriveThreads ?? []).map((t) => JSON.stringify(t)),
   ];
-}
-
-/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
-function redrivableFlag(commit: TransitionCommit): number | null {
-  if (commit.redriveThreads === undefined) return null;
-  return commit.redriveThreads.length > 0 ? 1 : 0;
 }
 
 // --- errors ------------------------------------------------------------------------------------
@@ -950,7 +951,10 @@ export class PostgresStore implements Store {
   ): Promise<{ deleted: true } | { deleted: false; aliases: string[] }> {
     return this.transaction(async (query) => {
       await query('lockMachine', [stateMachineArn]);
-      const aliases = aliasesRoutingTo(await query<AliasRow>('listAliases', [stateMachineArn]), version);
+      const aliases = aliasesRoutingTo(
+        (await query<AliasRow>('listAliases', [stateMachineArn])).map(toAlias),
+        version,
+      );
       if (aliases.length > 0) return { deleted: false as const, aliases };
       await query('deleteVersion', [stateMachineArn, version]);
       return { deleted: true as const };

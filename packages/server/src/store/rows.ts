@@ -25,6 +25,7 @@ import type {
   StateMachineRevision,
   StateMachineType,
   StateMachineVersionRecord,
+  TransitionCommit,
 } from './types.js';
 import { versionRecord } from './common.js';
 
@@ -337,14 +338,6 @@ export function routingJson(routing: readonly AliasRoute[]): string {
 }
 
 /** The alias names, in name order, of `rows` whose routing sends traffic to `version`. */
-export function aliasesRoutingTo(rows: AliasRow[], version: number): string[] {
-  return rows
-    .map(toAlias)
-    .filter((alias) => alias.routing.some((route) => route.version === version))
-    .map((alias) => alias.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 export function toMapRun(row: MapRunRow): MapRunRecord {
   const record: MapRunRecord = {
     mapRunArn: row.arn,
@@ -446,4 +439,10 @@ export function keysetPage<T, C>(rows: T[], limit: number, cursor: (item: T) => 
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return last === undefined ? { items } : { items, next: cursor(last) };
+}
+
+/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
+export function redrivableFlag(commit: TransitionCommit): number | null {
+  if (commit.redriveThreads === undefined) return null;
+  return commit.redriveThreads.length > 0 ? 1 : 0;
 }

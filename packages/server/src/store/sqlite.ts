@@ -81,9 +81,17 @@ import {
   toVersion,
   toAlias,
   routingJson,
-  aliasesRoutingTo,
+  redrivableFlag,
 } from './rows.js';
-import { checkLimit, distinctTags, executionParent, run, taggedCount, versionRecord } from './common.js';
+import {
+  aliasesRoutingTo,
+  checkLimit,
+  distinctTags,
+  executionParent,
+  run,
+  taggedCount,
+  versionRecord,
+} from './common.js';
 
 type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -93,17 +101,7 @@ const MAX_EVENTS_PER_INSERT = 4;
 /** Keyset predicate for (start_date DESC, arn ASC); the range term lets SQLite seek in the index. */
 const EXECUTION_AFTER = 'start_date <= ? AND (start_date < ? OR arn > ?)';
 /** Repeats a status condition so that the planner may use the partial status index (migration 11). */
-const UNSUCCEEDED = "AND status <> 'SUCCEEDED'";
-
-/** The `redrivable` column a commit sets: 1 with a snapshot, 0 when it clears it, null when unchanged. */
-function redrivableFlag(commit: TransitionCommit): number | null {
-  if (commit.redriveThreads === undefined) return null;
-  return commit.redriveThreads.length > 0 ? 1 : 0;
-}
-
-function namePage<T>(rows: T[], limit: number, cursor: (item: T) => NameCursor): Page<T, NameCursor> {
-  return keysetPage(rows, limit, cursor);
-}
+const UNSUCCEEDED = "status <> 'SUCCEEDED'";
 
 /** A write waiting for the end of the event-loop turn (see the file comment). */
 interface PendingWrite {
@@ -178,23 +176,6 @@ export class SqliteStore implements Store {
     ]
   >;
   private readonly selectExecution: Statement<[string], ExecutionRow>;
-  private readonly listExecutionsFirst: Statement<[string, number], ExecutionRow>;
-  private readonly listExecutionsAfter: Statement<[string, number, number, string, number], ExecutionRow>;
-  private readonly listExecutionsByStatusFirst: Statement<[string, string, number], ExecutionRow>;
-  private readonly listExecutionsByStatusAfter: Statement<
-    [string, string, number, number, string, number],
-    ExecutionRow
-  >;
-  /** The same four listings for the children of a Map Run. */
-  private readonly listChildrenFirst: Statement<[string, number], ExecutionRow>;
-  private readonly listChildrenAfter: Statement<[string, number, number, string, number], ExecutionRow>;
-  private readonly listSucceededFirst: Statement<[string, number], ExecutionRow>;
-  private readonly listSucceededAfter: Statement<[string, number, number, string, number], ExecutionRow>;
-  private readonly listChildrenByStatusFirst: Statement<[string, string, number], ExecutionRow>;
-  private readonly listChildrenByStatusAfter: Statement<
-    [string, string, number, number, string, number],
-    ExecutionRow
-  >;
   private readonly selectMapRunChildren: Statement<[string], ExecutionRow>;
   private readonly updateExecution: Statement<
     [
@@ -403,30 +384,9 @@ export class SqliteStore implements Store {
           .join(', ')}, ?)`,
     );
     this.selectExecution = db.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE arn = ?`);
-    const byMachine = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?`;
-    const newestFirst = 'ORDER BY start_date DESC, arn LIMIT ?';
-    this.listExecutionsFirst = db.prepare(`${byMachine} ${newestFirst}`);
-    this.listExecutionsAfter = db.prepare(`${byMachine} AND ${EXECUTION_AFTER} ${newestFirst}`);
-    // The status index leaves SUCCEEDED out (migration 11); the repeated condition lets the
-    // planner use it for the other statuses. SUCCEEDED is read through executions_by_machine.
-    this.listExecutionsByStatusFirst = db.prepare(
-      `${byMachine} AND status = ? ${UNSUCCEEDED} ${newestFirst}`,
+    this.selectMapRunChildren = db.prepare(
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = ? ORDER BY map_run_index, arn`,
     );
-    this.listExecutionsByStatusAfter = db.prepare(
-      `${byMachine} AND status = ? ${UNSUCCEEDED} AND ${EXECUTION_AFTER} ${newestFirst}`,
-    );
-    this.listSucceededFirst = db.prepare(`${byMachine} AND status = 'SUCCEEDED' ${newestFirst}`);
-    this.listSucceededAfter = db.prepare(
-      `${byMachine} AND status = 'SUCCEEDED' AND ${EXECUTION_AFTER} ${newestFirst}`,
-    );
-    const byMapRun = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE map_run_arn = ?`;
-    this.listChildrenFirst = db.prepare(`${byMapRun} ${newestFirst}`);
-    this.listChildrenAfter = db.prepare(`${byMapRun} AND ${EXECUTION_AFTER} ${newestFirst}`);
-    this.listChildrenByStatusFirst = db.prepare(`${byMapRun} AND status = ? ${newestFirst}`);
-    this.listChildrenByStatusAfter = db.prepare(
-      `${byMapRun} AND status = ? AND ${EXECUTION_AFTER} ${newestFirst}`,
-    );
-    this.selectMapRunChildren = db.prepare(`${byMapRun} ORDER BY map_run_index, arn`);
     // The version test in the WHERE clause is the optimistic lock: zero rows changed = stale.
     this.updateExecution = db.prepare(
       'UPDATE executions SET status = ?, next_event_id = ?, output = coalesce(?, output), ' +
@@ -671,7 +631,7 @@ export class SqliteStore implements Store {
     );
 
     this.deleteVersionTx = db.transaction((stateMachineArn: string, version: number) => {
-      const aliases = aliasesRoutingTo(this.aliasRows(stateMachineArn), version);
+      const aliases = aliasesRoutingTo(this.aliasRows(stateMachineArn).map(toAlias), version);
       if (aliases.length > 0) return { deleted: false as const, aliases };
       this.lazy('DELETE FROM state_machine_versions WHERE state_machine_arn = ? AND version = ?').run(
         stateMachineArn,
@@ -963,7 +923,7 @@ export class SqliteStore implements Store {
         after === undefined
           ? this.listActivitiesFirst.all(page.limit + 1)
           : this.listActivitiesAfter.all(after.creationDate, after.creationDate, after.arn, page.limit + 1);
-      return namePage(rows.map(toActivity), page.limit, (a) => ({
+      return keysetPage(rows.map(toActivity), page.limit, (a) => ({
         creationDate: a.creationDate,
         arn: a.activityArn,
       }));
@@ -1002,7 +962,7 @@ export class SqliteStore implements Store {
               after.arn,
               page.limit + 1,
             );
-      return namePage(rows.map(toStateMachine), page.limit, (m) => ({
+      return keysetPage(rows.map(toStateMachine), page.limit, (m) => ({
         creationDate: m.creationDate,
         arn: m.stateMachineArn,
       }));
@@ -1134,41 +1094,14 @@ export class SqliteStore implements Store {
     return run(() => {
       checkLimit(page.limit);
       const parent = executionParent(filter);
-      if (parent.by === 'version' || parent.by === 'alias' || filter.redriven !== undefined) {
-        return this.listFiltered(parent.by, parent.arn, filter, page);
-      }
-      const byMachine = parent.by === 'machine';
-      const first = byMachine ? this.listExecutionsFirst : this.listChildrenFirst;
-      const next = byMachine ? this.listExecutionsAfter : this.listChildrenAfter;
-      const firstByStatus = byMachine ? this.listExecutionsByStatusFirst : this.listChildrenByStatusFirst;
-      const nextByStatus = byMachine ? this.listExecutionsByStatusAfter : this.listChildrenByStatusAfter;
-      const fetch = page.limit + 1;
-      const after = page.after;
-      let rows: ExecutionRow[];
-      if (filter.status === undefined) {
-        rows =
-          after === undefined
-            ? first.all(parent.arn, fetch)
-            : next.all(parent.arn, after.startDate, after.startDate, after.arn, fetch);
-      } else if (byMachine && filter.status === 'SUCCEEDED') {
-        rows =
-          after === undefined
-            ? this.listSucceededFirst.all(parent.arn, fetch)
-            : this.listSucceededAfter.all(parent.arn, after.startDate, after.startDate, after.arn, fetch);
-      } else {
-        rows =
-          after === undefined
-            ? firstByStatus.all(parent.arn, filter.status, fetch)
-            : nextByStatus.all(parent.arn, filter.status, after.startDate, after.startDate, after.arn, fetch);
-      }
-      return keysetPage(rows.map(toExecution), page.limit, (e) => ({
-        startDate: e.startDate,
-        arn: e.executionArn,
-      }));
+      return this.listFiltered(parent.by, parent.arn, filter, page);
     });
   }
 
-  /** Executions started through a version or an alias, from their partial indexes. */
+  /**
+   * One query per combination of filters, prepared once (`lazy`): by parent (machine, Map Run,
+   * version, alias), status, redrive and cursor.
+   */
   private listFiltered(
     by: 'machine' | 'mapRun' | 'version' | 'alias',
     parentArn: string,
@@ -1186,6 +1119,8 @@ export class SqliteStore implements Store {
     if (filter.status !== undefined) {
       where.push('status = ?');
       params.push(filter.status);
+      // Lets the planner use the status index, which leaves SUCCEEDED out (migration 11).
+      if (by === 'machine' && filter.status !== 'SUCCEEDED') where.push(UNSUCCEEDED);
     }
     if (filter.redriven !== undefined)
       where.push(filter.redriven ? 'redrive_count > 0' : 'redrive_count = 0');
@@ -1391,8 +1326,7 @@ export class SqliteStore implements Store {
       if (filter.status !== undefined) {
         where.push('status = ?');
         params.push(filter.status);
-        if (filter.stateMachineArn !== undefined && filter.status !== 'SUCCEEDED')
-          where.push(UNSUCCEEDED.slice(4));
+        if (filter.stateMachineArn !== undefined && filter.status !== 'SUCCEEDED') where.push(UNSUCCEEDED);
       }
       if (filter.namePrefix !== undefined && filter.namePrefix !== '') {
         where.push('substr(name, 1, ?) = ?');
@@ -1414,11 +1348,10 @@ export class SqliteStore implements Store {
         `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${where.join(' AND ')} ` +
         'ORDER BY start_date DESC, arn LIMIT ?';
       const rows = this.lazy<ExecutionRow>(sql).all(...params, page.limit + 1);
-      const items = rows.slice(0, page.limit).map(toExecution);
-      const last = items[items.length - 1];
-      return rows.length > page.limit && last !== undefined
-        ? { items, next: { startDate: last.startDate, arn: last.executionArn } }
-        : { items };
+      return keysetPage(rows.map(toExecution), page.limit, (e) => ({
+        startDate: e.startDate,
+        arn: e.executionArn,
+      }));
     });
   }
 
@@ -1427,7 +1360,7 @@ export class SqliteStore implements Store {
       const counts: Partial<Record<ExecutionStatus, number>> = {};
       // Both counts read an index alone: the partial status index has every status but SUCCEEDED.
       const rows = this.lazy<{ status: ExecutionStatus; n: number }>(
-        `SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? ${UNSUCCEEDED} GROUP BY status`,
+        `SELECT status, count(*) AS n FROM executions WHERE state_machine_arn = ? AND ${UNSUCCEEDED} GROUP BY status`,
       ).all(stateMachineArn);
       const total =
         this.lazy<{ n: number }>('SELECT count(*) AS n FROM executions WHERE state_machine_arn = ?').get(
