@@ -6,12 +6,12 @@
  * with its output until its siblings end.
  */
 import type { Json } from '../json.js';
-import type { MapState, ParallelState, State } from '../asl/definition.js';
+import type { MapState, ParallelState } from '../asl/definition.js';
 import type { Failure } from '../asl/errors.js';
 import { StatesErrorName } from '../asl/errors.js';
 import type { ChildrenWait, MapRunWait, ThreadRecord } from './types.js';
 import type { ChildStarts, Step } from './step.js';
-import { catchOrFail, exitState, guarded, tryRetry } from './flow.js';
+import { catchOrFail, exitState, guarded, retryCountsFor, tryRetry } from './flow.js';
 import { applyOutputPath, applyResultPath, applyResultSelector } from './io.js';
 import { evaluateAssign } from './assign.js';
 import { outputAndAssign, statesBinding, usesJsonata } from './jsonata-io.js';
@@ -186,7 +186,7 @@ function resumeChildren(step: Step, parent: ThreadRecord, wait: ChildrenWait, pr
     closeEventId: previousEventId,
     relaunchFrom: 0,
   };
-  parent.retryCounts = (state.Retry ?? []).map(() => 0);
+  parent.retryCounts = retryCountsFor(state);
   step.putThread(parent);
   if (succeeded === wait.total) complete(step, parent.id);
   else step.work.push({ kind: 'launch', parentId: parent.id });
@@ -205,16 +205,10 @@ function redriveMapRun(step: Step, thread: ThreadRecord, wait: MapRunWait, previ
     redriveCount,
   });
   thread.wait = { ...wait, redriveCount };
-  thread.retryCounts = retryCountsOf(step.stateOf(thread));
+  thread.retryCounts = retryCountsFor(step.stateOf(thread));
   step.putThread(thread);
   step.armTimer(thread.id, 'mapRunStart', step.env.now, `${wait.mapRunArn}#start`);
   step.armTimer(thread.id, 'mapRunRedrive', step.env.now, `${wait.mapRunArn}#redrive`);
-}
-
-function retryCountsOf(state: State): number[] {
-  return state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map'
-    ? (state.Retry ?? []).map(() => 0)
-    : [];
 }
 
 /** A Map iteration that blocked: the next iteration's start follows its last event. */

@@ -9,7 +9,7 @@ import { assertNever } from '../asl/definition.js';
 import type { ThreadRecord } from './types.js';
 import type { Step, Work } from './step.js';
 import type { Next } from './flow.js';
-import { guarded } from './flow.js';
+import { guarded, retryCountsFor } from './flow.js';
 import { NOT_TRUNCATED, STATE_ENTERED } from './history.js';
 import { childEnded, childFailed, launchChild, noteChildProgress } from './children.js';
 import { runPass } from './states/pass.js';
@@ -142,17 +142,3 @@ export function rerunWork(step: Step, thread: ThreadRecord, state: State): void 
   });
   advance(step, thread, next);
 }
-
-/**
- * One count per retrier, all 0. A state without retriers shares one frozen empty array: only
- * `tryRetry` writes counts, at the index of a matching retrier, which such a state never has
- * (a Map's iterations all keep their records until the Map ends: one array fewer each).
- */
-function retryCountsFor(state: State): number[] {
-  const retriers =
-    state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map' ? state.Retry : undefined;
-  return retriers === undefined || retriers.length === 0 ? NO_RETRIERS : retriers.map(() => 0);
-}
-
-// Frozen: a write would throw rather than change every record that shares it.
-const NO_RETRIERS = Object.freeze([]) as unknown as number[];

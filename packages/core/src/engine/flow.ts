@@ -23,12 +23,32 @@ const PREFIXED_ERRORS = new Set<string>([
   StatesErrorName.IntrinsicFailure,
 ]);
 
+/** AWS's wording for a runtime error's cause: the state it happened in goes in front. */
+export function statePrefixed(thread: ThreadRecord, cause: string | null): string {
+  return (
+    `An error occurred while executing the state '${thread.stateName}' ` +
+    `(entered at the event id #${thread.enteredEventId}). ${cause ?? ''}`
+  );
+}
+
+/**
+ * One count per retrier, all 0. A state without retriers shares one frozen empty array: only
+ * `tryRetry` writes counts, at the index of a matching retrier, which such a state never has
+ * (a Map's iterations all keep their records until the Map ends: one array fewer each).
+ */
+export function retryCountsFor(state: State): number[] {
+  const retriers =
+    state.Type === 'Task' || state.Type === 'Parallel' || state.Type === 'Map' ? state.Retry : undefined;
+  return retriers === undefined || retriers.length === 0 ? NO_RETRIERS : retriers.map(() => 0);
+}
+
+// Frozen: a write would throw rather than change every record that shares it.
+const NO_RETRIERS = Object.freeze([]) as unknown as number[];
+
 function withStatePrefix(thread: ThreadRecord, error: StatesError): Failure {
   const failure = failureOf(error);
   if (failure.error !== null && PREFIXED_ERRORS.has(failure.error)) {
-    failure.cause =
-      `An error occurred while executing the state '${thread.stateName}' ` +
-      `(entered at the event id #${thread.enteredEventId}). ${error.cause ?? ''}`;
+    failure.cause = statePrefixed(thread, error.cause);
   }
   return failure;
 }

@@ -28,7 +28,7 @@ import type { Failure } from '../../asl/errors.js';
 import type { ChildExecutionSummary, IntegrationCall, IntegrationWait, ThreadRecord } from '../types.js';
 import type { Step } from '../step.js';
 import type { Next } from '../flow.js';
-import { errorDetails, handleFailure } from '../flow.js';
+import { errorDetails, handleFailure, statePrefixed } from '../flow.js';
 import { NOT_TRUNCATED, withOutput } from '../history.js';
 import type { TaskResource } from '../resources.js';
 import { parseTaskResource } from '../resources.js';
@@ -39,7 +39,7 @@ import { guardTimerId, stopsChild } from '../integration-wait.js';
  * How long the runtime has to report on a call before it is made again, and how often a
  * `.sync` task looks at its nested execution in case the notice of its end was lost.
  */
-export const INTEGRATION_GUARD_MS = 60_000;
+const INTEGRATION_GUARD_MS = 60_000;
 
 type CalledResource = Exclude<TaskResource, { kind: 'activity' }>;
 
@@ -244,9 +244,7 @@ export function onIntegrationFailed(
   const resource = resourceOf(wait);
   let cause = failure.cause;
   if (notStarted && failure.error === StatesErrorName.Runtime) {
-    cause =
-      `An error occurred while executing the state '${thread.stateName}' ` +
-      `(entered at the event id #${thread.enteredEventId}). ${cause ?? ''}`;
+    cause = statePrefixed(thread, cause);
   }
   const details = errorDetails({ error: failure.error, cause });
   if (notStarted) {
@@ -290,7 +288,7 @@ export function onChildExecutionEnded(
   wait: IntegrationWait,
   child: ChildExecutionSummary,
 ): Next {
-  const described = describeChild(child, wait.resource.endsWith('.sync:2'));
+  const described = describeChild(child, isSync2(resourceOf(wait)));
   if (child.status === 'SUCCEEDED') return onIntegrationSucceeded(step, thread, state, wait, described);
   return onIntegrationFailed(step, thread, state, wait, {
     error: StatesErrorName.TaskFailed,
@@ -352,4 +350,9 @@ export function onIntegrationTimedOut(
   closeIntegration(step, thread, wait);
   const failure: Failure & { heartbeat: boolean } = { error, cause: null, heartbeat };
   return handleFailure(step, thread, state, failure);
+}
+
+/** `.sync:2`: the nested execution's Input and Output as JSON rather than text. */
+function isSync2(resource: CalledResource): boolean {
+  return resource.kind === 'integration' && resource.pattern === 'sync2';
 }
