@@ -2,7 +2,6 @@
  * StartExecution, DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory,
  * DescribeStateMachineForExecution.
  */
-import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus, HistoryEvent, Json } from '@stepwise/core';
 import type { ExecutionFilter, ExecutionRecord, StateMachineRecord } from '../../store/types.js';
 import type { StartOptions } from '../../runtime/runtime.js';
@@ -22,20 +21,25 @@ import {
   executionAlreadyExists,
   executionDoesNotExist,
   executionNotRedrivable,
-  invalidName,
-  parseExecutionInput,
   stateMachineDoesNotExist,
   stateMachineTypeNotSupported,
   resourceNotFound,
   validation,
 } from '../errors.js';
 import { forgetWhenClosed, startExpress, startExpressExecution } from './express.js';
-import { isValidName } from '../names.js';
 import { decodeToken, encodeToken, isDateArnCursor, pageSize } from '../pagination.js';
 import type { Operation, ServiceContext } from './context.js';
 import { describeRevision } from './state-machines.js';
 import type { Target } from './versions.js';
-import { aliasArnOf, pickByWeight, requireTarget, startTarget, versionArnOf } from './versions.js';
+import {
+  aliasArnOf,
+  pickByWeight,
+  requireTarget,
+  startRequest,
+  startTarget,
+  targetOptions,
+  versionArnOf,
+} from './versions.js';
 
 /**
  * Through an unqualified ARN, a version ARN, or an alias ARN (which picks a version by weight);
@@ -55,23 +59,14 @@ async function startStandard(
   input: Input,
   options: StartOptions,
 ): Promise<ExecutionRecord> {
-  const stateMachine = target.stateMachine;
-  const name = input.optionalString('name') ?? randomUUID();
-  if (!isValidName(name)) throw invalidName(name);
-  const text = input.optionalString('input') ?? '{}';
-  const value = parseExecutionInput(text) as Json;
-  const arn = executionArn(service.scope, stateMachine.name, name);
+  const { name, text, value } = startRequest(input);
+  const arn = executionArn(service.scope, target.stateMachine.name, name);
   const { created, execution } = await service.runtime.startExecution(
-    stateMachine,
+    target.stateMachine,
     arn,
     name,
     { text, value },
-    {
-      ...options,
-      traceHeader: input.optionalString('traceHeader'),
-      stateMachineVersionArn: target.stateMachineVersionArn,
-      stateMachineAliasArn: target.stateMachineAliasArn,
-    },
+    targetOptions(target, { ...options, traceHeader: input.optionalString('traceHeader') }),
   );
   // Same name and same input while it runs: AWS answers the original start (idempotent). A Task
   // starting its nested execution again (after a crash) finds its own child, whatever its state.

@@ -4,15 +4,13 @@
  * in-memory runtime and are forgotten once finished, as AWS keeps no history for them.
  */
 import { randomUUID } from 'node:crypto';
-import type { Json } from '@stepwise/core';
 import type { ExecutionRecord } from '../../store/types.js';
 import { expressExecutionArn } from '../arn.js';
-import { invalidName, parseExecutionInput, stateMachineTypeNotSupported } from '../errors.js';
-import { isValidName } from '../names.js';
+import { stateMachineTypeNotSupported } from '../errors.js';
 import type { Input } from '../input.js';
 import type { Operation, ServiceContext } from './context.js';
 import type { Target } from './versions.js';
-import { startTarget } from './versions.js';
+import { startRequest, startTarget, targetOptions } from './versions.js';
 import type { StartOptions } from '../../runtime/runtime.js';
 
 /** AWS bills express executions in 100 ms steps; the figure is reported, not charged. */
@@ -25,23 +23,15 @@ export async function startExpress(
   onStarted: (arn: string) => void,
   options: StartOptions = {},
 ): Promise<ExecutionRecord> {
-  const stateMachine = target.stateMachine;
-  const name = input.optionalString('name') ?? randomUUID();
-  if (!isValidName(name)) throw invalidName(name);
-  const text = input.optionalString('input') ?? '{}';
-  const value = parseExecutionInput(text) as Json;
-  const arn = expressExecutionArn(service.scope, stateMachine.name, name, randomUUID());
+  const { name, text, value } = startRequest(input);
+  const arn = expressExecutionArn(service.scope, target.stateMachine.name, name, randomUUID());
   onStarted(arn);
   const { execution } = await service.express.runtime.startExecution(
-    stateMachine,
+    target.stateMachine,
     arn,
     name,
     { text, value },
-    {
-      ...options,
-      stateMachineVersionArn: target.stateMachineVersionArn,
-      stateMachineAliasArn: target.stateMachineAliasArn,
-    },
+    targetOptions(target, options),
   );
   return execution;
 }

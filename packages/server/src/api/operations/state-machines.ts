@@ -6,11 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Diagnostic } from '@stepwise/core';
 import { formatInvalidDefinition, unsupportedFeatures, validateDefinition } from '@stepwise/core';
-import type {
-  PublishRequest,
-  StateMachineRevision,
-  StateMachineType,
-} from '../../store/types.js';
+import type { PublishRequest, StateMachineRevision, StateMachineType } from '../../store/types.js';
 import { parseStateMachineArn, stateMachineArn } from '../arn.js';
 import {
   invalidDefinition,

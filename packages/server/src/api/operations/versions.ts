@@ -3,7 +3,11 @@
  * other operations share about versions and aliases: resolving a qualified state machine ARN
  * (`…:stateMachine:<name>:<version>` or `…:<alias>`) to the revision it runs.
  */
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Json } from '@stepwise/core';
+import type { StartOptions } from '../../runtime/runtime.js';
+import type { Input } from '../input.js';
+import { isValidName } from '../names.js';
 import type {
   AliasRoute,
   PublishOutcome,
@@ -14,7 +18,9 @@ import type {
 import type { StateMachineArn } from '../arn.js';
 import { parseStateMachineArn, unqualifiedArn } from '../arn.js';
 import {
+  invalidName,
   invalidQualifiedArn,
+  parseExecutionInput,
   publishRevisionConflict,
   stateMachineDoesNotExist,
   versionQuotaExceeded,
@@ -129,6 +135,23 @@ export async function startTarget(
   if (testCase === undefined) return { target };
   checkTestCase(service.mocks, target.stateMachine, testCase);
   return { target, testCase };
+}
+
+/** A start's name and input, checked as AWS does: a UUID when unnamed, `{}` when there is no input. */
+export function startRequest(input: Input): { name: string; text: string; value: Json } {
+  const name = input.optionalString('name') ?? randomUUID();
+  if (!isValidName(name)) throw invalidName(name);
+  const text = input.optionalString('input') ?? '{}';
+  return { name, text, value: parseExecutionInput(text) as Json };
+}
+
+/** The runtime's options for a start through `target`: the version and alias it went through. */
+export function targetOptions(target: Target, options: StartOptions): StartOptions {
+  return {
+    ...options,
+    stateMachineVersionArn: target.stateMachineVersionArn,
+    stateMachineAliasArn: target.stateMachineAliasArn,
+  };
 }
 
 export async function requireTarget(
