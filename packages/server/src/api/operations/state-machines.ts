@@ -122,28 +122,19 @@ export const DescribeStateMachine: Operation = async (service, input) => {
     version,
     stateMachineVersionArn,
   } = await requireTarget(service, input.string('stateMachineArn'), mainRoute);
-  if (version === undefined || stateMachineVersionArn === undefined) {
-    return {
-      stateMachineArn: sm.stateMachineArn,
-      name: sm.name,
-      status: sm.status,
-      type: sm.type,
-      creationDate: new Date(sm.creationDate),
-      ...describeRevision(sm.current),
-      encryptionConfiguration: AWS_OWNED_KEY,
-      ...(sm.revisionId !== undefined ? { revisionId: sm.revisionId } : {}),
-    };
-  }
+  // A version (or an alias's) answers with its own ARN, date, revision id and description.
+  const versioned = version !== undefined && stateMachineVersionArn !== undefined ? version : undefined;
+  const revisionId = versioned !== undefined ? versioned.revisionId : sm.revisionId;
   return {
-    stateMachineArn: stateMachineVersionArn,
+    stateMachineArn: versioned !== undefined ? stateMachineVersionArn : sm.stateMachineArn,
     name: sm.name,
     status: sm.status,
     type: sm.type,
-    creationDate: new Date(version.creationDate),
+    creationDate: new Date((versioned ?? sm).creationDate),
     ...describeRevision(sm.current),
     encryptionConfiguration: AWS_OWNED_KEY,
-    ...(version.revisionId !== undefined ? { revisionId: version.revisionId } : {}),
-    ...(version.description !== undefined ? { description: version.description } : {}),
+    ...(revisionId !== undefined ? { revisionId } : {}),
+    ...(versioned?.description !== undefined ? { description: versioned.description } : {}),
   };
 };
 
